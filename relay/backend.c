@@ -1,0 +1,517 @@
+/*
+ * backend.c - a backend MTA connection for one client session (backend.h).
+ *
+ * Life of a connection: CONNECTING (bufferevent_socket_connect) -> the
+ * smtp_client greets/EHLOs -> ready().  Until ready(), any failure moves
+ * on to the next configured server; after it, failures are final.
+ * One timer serves every wait; its deadline follows the SMTP client's
+ * timeout class (connect_timeout for connect + greeting, timeout_command
+ * for commands, timeout_data_end for the final dot).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "relay/backend.h"
+#include "relay/log.h"
+#include "relay/session.h"
+
+#define BACKEND_HIGH_WATER (256 * 1024)	/* stop reading the client */
+#define BACKEND_LOW_WATER (64 * 1024)	/* resume */
+#define BACKEND_READ_CHUNK 16384
+
+struct backend {
+	struct event_base *base;
+	const struct conf *conf;
+	const struct backend_events *ev;
+	void *ctx;
+	struct smtp_client_peer peer;
+	struct bufferevent *bev;
+	struct smtp_client *client;
+	struct event *timer;
+	size_t server;			/* index into conf->backend.servers */
+	int established;		/* ready() was called */
+	int congested;			/* owner was told to stop reading */
+	int in_callback;		/* depth of our own dispatch */
+	int dead;			/* free requested during dispatch */
+	char server_text[64];
+	char failure[256];		/* why the last server was skipped */
+};
+
+static void backend_try_server(struct backend *b);
+
+/* Formats the address of server i for logs. */
+static void
+backend_format_server(struct backend *b)
+{
+	const struct conf_addr *a = &b->conf->backend.servers.v[b->server];
+	char ip[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)&a->ss;
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+		port = ntohs(sin->sin_port);
+		snprintf(b->server_text, sizeof(b->server_text), "%s:%u", ip,
+		    port);
+	} else {
+		const struct sockaddr_in6 *sin6 = (const void *)&a->ss;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
+		port = ntohs(sin6->sin6_port);
+		snprintf(b->server_text, sizeof(b->server_text), "[%s]:%u",
+		    ip, port);
+	}
+}
+
+/* Releases the connection to the current server (not the backend). */
+static void
+backend_disconnect(struct backend *b)
+{
+	smtp_client_free(b->client);
+	b->client = NULL;
+	if (b->bev != NULL)
+		bufferevent_free(b->bev);
+	b->bev = NULL;
+	if (b->timer != NULL)
+		evtimer_del(b->timer);
+}
+
+/* Really frees; only outside our own dispatch. */
+static void
+backend_destroy(struct backend *b)
+{
+	backend_disconnect(b);
+	if (b->timer != NULL)
+		event_free(b->timer);
+	free(b);
+}
+
+void
+backend_free(struct backend *b)
+{
+	if (b == NULL)
+		return;
+	if (b->in_callback > 0) {
+		/* Caution: our caller's frame still uses b; just go quiet. */
+		b->dead = 1;
+		backend_disconnect(b);
+		return;
+	}
+	backend_destroy(b);
+}
+
+/* Enters one of our dispatch frames. */
+static void
+backend_enter(struct backend *b)
+{
+	b->in_callback++;
+}
+
+/* Leaves a frame; returns 1 if b was freed meanwhile (do not touch it). */
+static int
+backend_leave(struct backend *b)
+{
+	if (--b->in_callback == 0 && b->dead) {
+		backend_destroy(b);
+		return 1;
+	}
+	return 0;
+}
+
+/* Milliseconds allowed for the client's current wait; 0 = none. */
+static int64_t
+backend_deadline_ms(const struct backend *b)
+{
+	if (b->client == NULL)
+		return b->conf->backend.connect_timeout;
+	switch (smtp_client_timeout_class(b->client)) {
+	case SMTP_CLIENT_TIMEOUT_NONE:
+		return 0;
+	case SMTP_CLIENT_TIMEOUT_GREETING:
+		return b->conf->backend.connect_timeout;
+	case SMTP_CLIENT_TIMEOUT_DATA_END:
+		return b->conf->backend.timeout_data_end;
+	case SMTP_CLIENT_TIMEOUT_COMMAND:
+	case SMTP_CLIENT_TIMEOUT_DATA_INIT:
+	case SMTP_CLIENT_TIMEOUT_DATA_BLOCK:
+		break;
+	}
+	return b->conf->backend.timeout_command;
+}
+
+/* (Re)arms the timer for the current wait. */
+static void
+backend_arm(struct backend *b)
+{
+	struct timeval tv;
+	int64_t ms;
+
+	if (b->timer == NULL || b->dead)
+		return;
+	ms = backend_deadline_ms(b);
+	if (ms <= 0) {
+		evtimer_del(b->timer);
+		return;
+	}
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	evtimer_add(b->timer, &tv);
+}
+
+/* Before ready(): skip to the next server; after: report failure. */
+static void
+backend_fail(struct backend *b, const char *why,
+    const struct smtp_client_reply *r)
+{
+	if (b->dead)
+		return;
+	if (!b->established) {
+		snprintf(b->failure, sizeof(b->failure), "%s: %s",
+		    b->server_text, why);
+		log_msg(LOG_WARNING, "event=backend_skip server=%s reason=\"%s\"",
+		    b->server_text, why);
+		backend_disconnect(b);
+		b->server++;
+		backend_try_server(b);
+		return;
+	}
+	backend_disconnect(b);
+	b->dead = b->in_callback > 0;
+	b->ev->failed(b->ctx, why, r);
+}
+
+/* smtp_client write callback: queue bytes on the connection. */
+static int
+backend_client_write(void *ctx, const char *data, size_t len)
+{
+	struct backend *b = ctx;
+
+	if (b->bev == NULL)
+		return -1;
+	return bufferevent_write(b->bev, data, len) < 0 ? -1 : 0;
+}
+
+/* smtp_client: session established. */
+static void
+backend_client_ready(void *ctx)
+{
+	struct backend *b = ctx;
+
+	b->established = 1;
+	backend_arm(b);
+	b->ev->ready(b->ctx);
+}
+
+/* smtp_client: answer to an owner command. */
+static void
+backend_client_reply(void *ctx, enum smtp_client_step step,
+    const struct smtp_client_reply *r)
+{
+	struct backend *b = ctx;
+
+	backend_arm(b);
+	b->ev->reply(b->ctx, step, r);
+}
+
+/* smtp_client: STARTTLS accepted.  TLS to the backend is not built yet. */
+static void
+backend_client_starttls(void *ctx)
+{
+	struct backend *b = ctx;
+
+	backend_fail(b, "STARTTLS to the backend is not supported", NULL);
+}
+
+/* smtp_client: the session failed. */
+static void
+backend_client_error(void *ctx, const char *why,
+    const struct smtp_client_reply *r)
+{
+	backend_fail(ctx, why, r);
+}
+
+static const struct smtp_client_callbacks backend_client_cb = {
+	.write = backend_client_write,
+	.ready = backend_client_ready,
+	.reply = backend_client_reply,
+	.starttls = backend_client_starttls,
+	.error = backend_client_error,
+	.trace = NULL,
+};
+
+/* Bytes from the backend: feed the client state machine. */
+static void
+backend_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct backend *b = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	unsigned char *data;
+	size_t len;
+
+	backend_enter(b);
+	/* Caution: a failure may replace b->bev (fail-over) or free it. */
+	while (!b->dead && b->bev == bev && b->client != NULL &&
+	    (len = evbuffer_get_length(in)) > 0) {
+		if (len > BACKEND_READ_CHUNK)
+			len = BACKEND_READ_CHUNK;
+		data = evbuffer_pullup(in, (ev_ssize_t)len);
+		if (smtp_client_feed(b->client, (const char *)data, len) < 0)
+			break;
+		evbuffer_drain(in, len);
+	}
+	backend_leave(b);
+}
+
+/* Output drained below the low watermark: let the owner read again. */
+static void
+backend_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct backend *b = arg;
+
+	(void)bev;
+	if (!b->congested)
+		return;
+	b->congested = 0;
+	backend_enter(b);
+	b->ev->drained(b->ctx);
+	backend_leave(b);
+}
+
+/* Connected, closed or failed. */
+static void
+backend_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct backend *b = arg;
+	char why[160];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		session_set_nodelay(bufferevent_getfd(bev));
+		backend_arm(b);
+		return;
+	}
+	backend_enter(b);
+	if (what & BEV_EVENT_EOF) {
+		if (b->client != NULL)
+			smtp_client_eof(b->client);
+		if (!b->dead && b->client != NULL &&
+		    smtp_client_state(b->client) == SMTP_CLIENT_CLOSED)
+			backend_disconnect(b);
+	} else {
+		snprintf(why, sizeof(why), "connection error: %s",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		backend_fail(b, why, NULL);
+	}
+	backend_leave(b);
+}
+
+/* The current wait's deadline passed. */
+static void
+backend_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct backend *b = arg;
+
+	(void)fd;
+	(void)what;
+	backend_enter(b);
+	if (b->client != NULL &&
+	    smtp_client_timeout_class(b->client) != SMTP_CLIENT_TIMEOUT_GREETING)
+		smtp_client_timeout(b->client);
+	else
+		backend_fail(b, "timeout connecting or waiting for the "
+		    "greeting", NULL);
+	backend_leave(b);
+}
+
+/* Maps [backend] settings to the SMTP client's configuration. */
+static void
+backend_client_config(const struct backend *b, struct smtp_client_config *cc)
+{
+	memset(cc, 0, sizeof(*cc));
+	cc->helo_name = b->conf->backend.helo;
+	cc->tls = SMTP_CLIENT_TLS_NONE;
+	cc->xclient = b->conf->backend.xclient == CONF_AUTO_AUTO ?
+	    SMTP_CLIENT_XCLIENT_AUTO : SMTP_CLIENT_XCLIENT_NEVER;
+	cc->xforward = b->conf->backend.xforward == CONF_AUTO_AUTO ?
+	    SMTP_CLIENT_XFORWARD_AUTO : SMTP_CLIENT_XFORWARD_NEVER;
+	cc->peer = &b->peer;
+}
+
+/* Starts connecting to server b->server, or fails when none is left. */
+static void
+backend_try_server(struct backend *b)
+{
+	const struct conf_addr_list *servers = &b->conf->backend.servers;
+	struct smtp_client_config cc;
+	char why[320];
+
+	if (b->server >= servers->n) {
+		snprintf(why, sizeof(why), "no backend server usable (last: "
+		    "%s)", b->failure[0] != '\0' ? b->failure : "none");
+		b->established = 1;	/* failures are final now */
+		backend_fail(b, why, NULL);
+		return;
+	}
+	backend_format_server(b);
+	backend_client_config(b, &cc);
+	b->client = smtp_client_new(&cc, &backend_client_cb, b);
+	b->bev = bufferevent_socket_new(b->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (b->client == NULL || b->bev == NULL) {
+		backend_fail(b, "out of memory", NULL);
+		return;
+	}
+	bufferevent_setcb(b->bev, backend_read_cb, backend_write_cb,
+	    backend_event_cb, b);
+	bufferevent_setwatermark(b->bev, EV_WRITE, BACKEND_LOW_WATER, 0);
+	bufferevent_enable(b->bev, EV_READ | EV_WRITE);
+	backend_arm(b);
+	if (bufferevent_socket_connect(b->bev,
+	    (const struct sockaddr *)&servers->v[b->server].ss,
+	    (int)servers->v[b->server].len) < 0) {
+		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
+		backend_fail(b, why, NULL);
+	}
+}
+
+/* Copies the peer's strings into storage owned by b. */
+struct backend_peer_copy {
+	char addr[INET6_ADDRSTRLEN];
+	char helo[256];
+	char destaddr[INET6_ADDRSTRLEN];
+};
+
+struct backend *
+backend_new(struct event_base *base, const struct conf *conf,
+    const struct smtp_client_peer *peer, const struct backend_events *ev,
+    void *ctx)
+{
+	struct backend *b;
+	struct backend_peer_copy *copy;
+
+	b = calloc(1, sizeof(*b) + sizeof(*copy));
+	if (b == NULL)
+		return NULL;
+	copy = (struct backend_peer_copy *)(b + 1);
+	b->base = base;
+	b->conf = conf;
+	b->ev = ev;
+	b->ctx = ctx;
+	if (peer != NULL) {
+		b->peer = *peer;
+		if (peer->addr != NULL) {
+			snprintf(copy->addr, sizeof(copy->addr), "%s",
+			    peer->addr);
+			b->peer.addr = copy->addr;
+		}
+		if (peer->helo != NULL) {
+			snprintf(copy->helo, sizeof(copy->helo), "%s",
+			    peer->helo);
+			b->peer.helo = copy->helo;
+		}
+		if (peer->destaddr != NULL) {
+			snprintf(copy->destaddr, sizeof(copy->destaddr), "%s",
+			    peer->destaddr);
+			b->peer.destaddr = copy->destaddr;
+		}
+		b->peer.name = NULL;
+	}
+	b->timer = evtimer_new(base, backend_timer_cb, b);
+	if (b->timer == NULL) {
+		free(b);
+		return NULL;
+	}
+	backend_enter(b);
+	backend_try_server(b);
+	if (backend_leave(b))
+		return NULL;
+	return b;
+}
+
+const char *
+backend_server(const struct backend *b)
+{
+	return b->server_text;
+}
+
+enum smtp_client_state
+backend_state(const struct backend *b)
+{
+	return b->client != NULL ? smtp_client_state(b->client) :
+	    SMTP_CLIENT_FAILED;
+}
+
+int
+backend_congested(const struct backend *b)
+{
+	return b->congested;
+}
+
+/* Common tail of every command wrapper: arm the timer. */
+static int
+backend_sent(struct backend *b, int rc)
+{
+	if (rc == 0)
+		backend_arm(b);
+	return rc;
+}
+
+int
+backend_mail(struct backend *b, const char *sender,
+    const struct smtp_client_mail_params *params)
+{
+	if (b->client == NULL)
+		return -1;
+	return backend_sent(b, smtp_client_mail(b->client, sender, params));
+}
+
+int
+backend_rcpt(struct backend *b, const char *rcpt,
+    const struct smtp_client_rcpt_params *params)
+{
+	if (b->client == NULL)
+		return -1;
+	return backend_sent(b, smtp_client_rcpt(b->client, rcpt, params));
+}
+
+int
+backend_data(struct backend *b)
+{
+	if (b->client == NULL)
+		return -1;
+	return backend_sent(b, smtp_client_data(b->client));
+}
+
+int
+backend_data_write(struct backend *b, const char *data, size_t len)
+{
+	if (b->client == NULL)
+		return -1;
+	if (smtp_client_data_write(b->client, data, len) < 0)
+		return -1;
+	if (b->bev != NULL && evbuffer_get_length(
+	    bufferevent_get_output(b->bev)) > BACKEND_HIGH_WATER)
+		b->congested = 1;
+	return backend_sent(b, 0);
+}
+
+int
+backend_data_end(struct backend *b)
+{
+	if (b->client == NULL)
+		return -1;
+	return backend_sent(b, smtp_client_data_end(b->client));
+}
+
+int
+backend_rset(struct backend *b)
+{
+	if (b->client == NULL)
+		return -1;
+	return backend_sent(b, smtp_client_rset(b->client));
+}

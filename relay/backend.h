@@ -1,0 +1,69 @@
+/*
+ * backend.h - one connection to the backend MTA, for one client session.
+ *
+ * CONTRACT
+ *	backend_new() connects to the configured servers in order and drives
+ *	the SMTP client state machine (smtp/smtp_client.h) over a libevent
+ *	bufferevent.  A server that cannot be reached, does not greet with
+ *	220, or fails before the session is established is skipped for the
+ *	next one (fail-over).  Once established, ready() is called; from then
+ *	on each command's answer comes through reply(), and any failure
+ *	through failed() (once).  Every wait has a deadline from [backend].
+ *
+ *	Commands go through the backend_* wrappers so the right timer is
+ *	armed.  Content written with backend_data_write() is queued in the
+ *	bufferevent; backend_congested() says when the owner should stop
+ *	reading its client, and drained() when it may read again.
+ *
+ * OWNERSHIP
+ *	backend_free() closes the connection at once (without QUIT: a
+ *	transaction in DATA is thereby aborted and nothing is delivered) and
+ *	may be called from inside any callback of this module.
+ */
+#ifndef RELAY_BACKEND_H
+#define RELAY_BACKEND_H
+
+#include <stddef.h>
+
+#include "conf/conf.h"
+#include "smtp/smtp_client.h"
+
+struct event_base;
+struct backend;
+
+struct backend_events {
+	void (*ready)(void *ctx);
+	void (*reply)(void *ctx, enum smtp_client_step step,
+	    const struct smtp_client_reply *r);
+	/* No server usable, or the session broke; r: backend reply or NULL. */
+	void (*failed)(void *ctx, const char *why,
+	    const struct smtp_client_reply *r);
+	/* Queued content fell below the low watermark after congestion. */
+	void (*drained)(void *ctx);
+};
+
+/* Connects; NULL on immediate resource failure (no callback made). */
+struct backend *backend_new(struct event_base *base, const struct conf *conf,
+    const struct smtp_client_peer *peer, const struct backend_events *ev,
+    void *ctx);
+void backend_free(struct backend *b);
+
+/* Server address in use ("127.0.0.1:10025") for logs. */
+const char *backend_server(const struct backend *b);
+
+int backend_mail(struct backend *b, const char *sender,
+    const struct smtp_client_mail_params *params);
+int backend_rcpt(struct backend *b, const char *rcpt,
+    const struct smtp_client_rcpt_params *params);
+int backend_data(struct backend *b);
+int backend_data_write(struct backend *b, const char *data, size_t len);
+int backend_data_end(struct backend *b);
+int backend_rset(struct backend *b);
+
+/* State of the underlying SMTP client. */
+enum smtp_client_state backend_state(const struct backend *b);
+
+/* 1 when so much content is queued that the owner should stop reading. */
+int backend_congested(const struct backend *b);
+
+#endif /* RELAY_BACKEND_H */
