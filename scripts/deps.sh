@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # deps.sh - install what spfgate needs to build, run and test on Debian 12.
 #
-# Usage (as root): scripts/deps.sh [build|test]
+# Usage (as root): scripts/deps.sh [build|demo|test]
 #   build  compiler, CMake and the four libraries (default)
+#   demo   build + the quick start's demonstration backend and client
+#          (Postfix's smtp-sink, swaks)
 #   test   also the real peers the tests use: NSD, ldnsutils, swaks,
 #          Postfix (smtp-sink), pyspf, libspf2, Mail::SRS, haproxy, ...
 #
@@ -20,8 +22,9 @@ test_pkgs=(nsd ldnsutils swaks postfix python3 python3-yaml python3-spf
 
 case "$mode" in
 build) pkgs=("${build_pkgs[@]}") ;;
+demo) pkgs=("${build_pkgs[@]}" postfix swaks) ;;
 test) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-*) echo "usage: $0 [build|test]" >&2; exit 64 ;;
+*) echo "usage: $0 [build|demo|test]" >&2; exit 64 ;;
 esac
 
 if [ "$(id -u)" != 0 ]; then
