@@ -399,7 +399,8 @@ static void
 words_message(const struct conf_word *words, const char *s, char *m,
     size_t mlen)
 {
-	char list[160] = "", q[CONF_MSG_MAX];
+	/* Sized so the message always fits: no truncation to reason about. */
+	char list[160] = "", q[CONF_MSG_MAX / 3];
 	size_t o = 0;
 	int i, n;
 
@@ -576,7 +577,7 @@ add_flag(unsigned *flags, const struct conf_word *words, const char *item,
 static int
 add_token(char **field, const char *item, char *m, size_t mlen)
 {
-	char q[CONF_MSG_MAX];
+	char q[CONF_MSG_MAX / 3];
 	size_t i;
 
 	for (i = 0; item[i] != '\0'; i++) {
