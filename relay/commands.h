@@ -14,5 +14,6 @@
 int serve_main(int argc, char **argv);
 int configtest_main(int argc, char **argv);
 int check_main(int argc, char **argv);
+int srs_main(int argc, char **argv);
 
 #endif /* RELAY_COMMANDS_H */

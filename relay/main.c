@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ "serve", serve_main, "run the relay: serve -c FILE" },
 	{ "configtest", configtest_main, "check a configuration: configtest -c FILE [-v]" },
 	{ "check", check_main, "evaluate SPF once: check --ip IP --sender ADDR ..." },
+	{ "srs", srs_main, "SRS by hand: srs forward|reverse ADDR ..." },
 	{ "version", version_main, "print the version" },
 };
 
