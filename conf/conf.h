@@ -235,7 +235,7 @@ struct conf_srs {
 	char *domain;			/* "" only when SRS is unused */
 	char *secrets_file;
 	int hash_length;
-	int64_t max_age;		/* whole days */
+	int64_t max_age;		/* ms, a whole number of days */
 	int separator;			/* '=', '+' or '-' */
 	struct conf_str_list rewrite_domains;	/* empty = all */
 	struct conf_str_list exclude_domains;
