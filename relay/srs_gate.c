@@ -204,6 +204,9 @@ srs_gate_active(const struct srs_gate *gate)
 	return gate != NULL && gate->active;
 }
 
+static int srs_gate_is_bounce_domain(const struct srs_gate *gate,
+    const char *domain);
+
 int
 srs_gate_sender(const struct srs_gate *gate, const char *sender, time_t now,
     struct srs_gate_result *result)
@@ -216,6 +219,9 @@ srs_gate_sender(const struct srs_gate *gate, const char *sender, time_t now,
 	memset(result, 0, sizeof(*result));
 	if (!srs_gate_active(gate) || sender[0] == '\0' ||
 	    (domain = srs_gate_domain_of(sender)) == NULL)
+		return 0;
+	/* Any bounce domain is ours: never wrap one into another. */
+	if (srs_gate_is_bounce_domain(gate, domain))
 		return 0;
 	conf_srs_policy(gate->conf, domain, &pol);
 	if (!pol.rewrite || pol.srs_domain == NULL || pol.srs_domain[0] == '\0')
@@ -326,6 +332,10 @@ srs_gate_rcpt(struct srs_gate *gate, const char *rcpt, const char *sender,
 	if (rc != SRS_OK)
 		return srs_gate_refuse(result, 550, "5.1.1", "Error: %s: "
 		    "invalid SRS address (%s)", rcpt, why);
+	/* A bounce never goes back into a bounce domain: no relay loop. */
+	if (srs_gate_is_bounce_domain(gate, srs_gate_domain_of(result->address)))
+		return srs_gate_refuse(result, 550, "5.1.1", "Error: %s: "
+		    "reverses into a bounce domain", rcpt);
 	conf_srs_policy(gate->conf, srs_gate_domain_of(result->address), &pol);
 	if (!pol.forward_bounces)
 		return srs_gate_refuse(result, 550, "5.7.1", "Error: bounces "

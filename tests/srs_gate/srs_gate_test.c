@@ -93,6 +93,9 @@ test_sender(void)
 	CHECK_INT(srs_gate_sender(gate, "eve@quiet.example", now, &r), 0);
 	CHECK_INT(srs_gate_sender(gate, "carol@special.example", now, &r), 1);
 	CHECK(strstr(r.address, "@srs.special.example") != NULL);
+	/* A sender in any bounce domain is never wrapped into another. */
+	CHECK_INT(srs_gate_sender(gate, "postmaster@srs.special.example", now,
+	    &r), 0);
 	srs_gate_free(gate);
 	conf_free(conf);
 }
@@ -157,6 +160,37 @@ test_bounces(void)
 	CHECK_INT(srs_gate_rcpt(gate, srs, "", AF_INET, client, now, 0, &r),
 	    SRS_GATE_REFUSE);
 	CHECK_STR(r.enhanced, "5.1.1");
+	srs_gate_free(gate);
+	conf_free(conf);
+}
+
+/* A bounce that decodes into a bounce domain is refused (no loop). */
+static void
+test_no_loop(void)
+{
+	struct srs_gate_result r;
+	struct srs_gate *gate;
+	struct conf *conf;
+	const char *secret = "first-secret";
+	struct srs *srs;
+	time_t now = 1790000000;
+	char addr[1100], why[128];
+
+	gate = gate_for("[domain other.example]\nsrs_domain = "
+	    "srs.other.example\n", &conf);
+	CHECK(gate != NULL);
+	if (gate == NULL)
+		return;
+	/* Forge what an unprotected relay would have made of a sender in
+	 * the other bounce domain, with the real secret. */
+	srs = srs_new(&secret, 1, 4, 21, '=', why, sizeof(why));
+	CHECK(srs != NULL);
+	CHECK_INT(srs_forward(srs, "postmaster@srs.other.example",
+	    "bounce.example", now, addr, sizeof(addr), why, sizeof(why)), 0);
+	CHECK_INT(srs_gate_rcpt(gate, addr, "", AF_INET, client, now, 0, &r),
+	    SRS_GATE_REFUSE);
+	CHECK_STR(r.enhanced, "5.1.1");
+	srs_free(srs);
 	srs_gate_free(gate);
 	conf_free(conf);
 }
@@ -276,6 +310,7 @@ main(void)
 	test_sender();
 	test_bounces();
 	test_per_domain();
+	test_no_loop();
 	test_rate_limit();
 	test_inactive();
 	test_bad_secrets();
