@@ -571,7 +571,7 @@ class Relay:
     """One spfgate instance with its own configuration and log."""
 
     def __init__(self, spfgate, work, name, dns, backends, server="",
-                 spf="", dnsconf="", backend=""):
+                 spf="", dnsconf="", backend="", extra=""):
         self.name = name
         self.confpath = os.path.join(work, name + ".conf")
         self.logpath = os.path.join(work, name + ".stderr")
@@ -580,7 +580,7 @@ class Relay:
             self.port = free_port()
             with open(self.confpath, "w") as f:
                 f.write(self.conf_text(dns, backends, server, spf, dnsconf,
-                                       backend))
+                                       backend) + extra)
             log = open(self.logpath, "wb")
             self.proc = spawn([spfgate, "serve", "-c", self.confpath],
                               subprocess.DEVNULL, log)
