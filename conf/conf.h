@@ -216,7 +216,7 @@ struct conf_backend {
 
 struct conf_tls {
 	int min_protocol, max_protocol;	/* enum conf_tls_version */
-	char *ciphers;			/* ':'-joined; "" = OpenSSL default */
+	char *ciphers;			/* ':'-joined; "" = AEAD-only ECDHE/DHE (relay/tls.h) */
 	char *ciphersuites;		/* TLS 1.3; "" = OpenSSL default */
 	char *groups;			/* "" = OpenSSL default */
 	int prefer_server_ciphers;

@@ -236,7 +236,7 @@ static const struct conf_key k_tls[] = {
 	{ "max_protocol", CONF_T_ENUM, TV(max_protocol), 0, 0, w_tlsver,
 	    "TLSv1.3", 0, "newest TLS version offered" },
 	{ "ciphers", CONF_T_JOINED, TV(ciphers), 0, 0, NULL, "", 0,
-	    "TLS 1.2 cipher list; empty = OpenSSL default" },
+	    "TLS 1.2 cipher list; empty = ECDHE/DHE with AES-GCM or ChaCha20 only" },
 	{ "ciphersuites", CONF_T_JOINED, TV(ciphersuites), 0, 0, NULL, "", 0,
 	    "TLS 1.3 cipher suites; empty = OpenSSL default" },
 	{ "groups", CONF_T_JOINED, TV(groups), 0, 0, NULL, "", 0,

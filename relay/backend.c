@@ -6,7 +6,13 @@
  * on to the next configured server; after it, failures are final.
  * One timer serves every wait; its deadline follows the SMTP client's
  * timeout class (connect_timeout for connect + greeting, timeout_command
- * for commands, timeout_data_end for the final dot).
+ * for commands, timeout_data_end for the final dot) and, during a
+ * STARTTLS handshake, [tls] handshake_timeout.
+ *
+ * STARTTLS: the client state machine's starttls() only marks the backend;
+ * the read callback, once the 220 has been fed and drained, drops any
+ * further plaintext and wraps the connection (relay/tls.h).  The
+ * handshake's end arrives as BEV_EVENT_CONNECTED on the TLS bufferevent.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -19,9 +25,11 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "certs/certs.h"
 #include "relay/backend.h"
 #include "relay/log.h"
 #include "relay/session.h"
+#include "relay/tls.h"
 
 #define BACKEND_HIGH_WATER (256 * 1024)	/* stop reading the client */
 #define BACKEND_LOW_WATER (64 * 1024)	/* resume */
@@ -35,6 +43,9 @@ struct backend {
 	struct smtp_client_peer peer;
 	struct bufferevent *bev;
 	struct smtp_client *client;
+	struct certs_client *tls;	/* our reference; NULL: no STARTTLS */
+	int tls_pending;		/* 220 to STARTTLS: wrap after feed */
+	int tls_handshaking;
 	struct event *timer;
 	size_t server;			/* index into conf->backend.servers */
 	int established;		/* ready() was called */
@@ -46,6 +57,8 @@ struct backend {
 };
 
 static void backend_try_server(struct backend *b);
+static void backend_tls_begin(struct backend *b);
+static void backend_tls_ready(struct backend *b);
 
 /* Formats the address of server i for logs. */
 static void
@@ -74,6 +87,8 @@ backend_format_server(struct backend *b)
 static void
 backend_disconnect(struct backend *b)
 {
+	b->tls_pending = 0;
+	b->tls_handshaking = 0;
 	smtp_client_free(b->client);
 	b->client = NULL;
 	if (b->bev != NULL)
@@ -90,6 +105,7 @@ backend_destroy(struct backend *b)
 	backend_disconnect(b);
 	if (b->timer != NULL)
 		event_free(b->timer);
+	certs_client_free(b->tls);
 	free(b);
 }
 
@@ -129,6 +145,8 @@ backend_leave(struct backend *b)
 static int64_t
 backend_deadline_ms(const struct backend *b)
 {
+	if (b->tls_handshaking)
+		return b->conf->tls.handshake_timeout;
 	if (b->client == NULL)
 		return b->conf->backend.connect_timeout;
 	switch (smtp_client_timeout_class(b->client)) {
@@ -220,13 +238,13 @@ backend_client_reply(void *ctx, enum smtp_client_step step,
 	b->ev->reply(b->ctx, step, r);
 }
 
-/* smtp_client: STARTTLS accepted.  TLS to the backend is not built yet. */
+/* smtp_client: 220 to STARTTLS; the read callback wraps after feed. */
 static void
 backend_client_starttls(void *ctx)
 {
 	struct backend *b = ctx;
 
-	backend_fail(b, "STARTTLS to the backend is not supported", NULL);
+	b->tls_pending = 1;
 }
 
 /* smtp_client: the session failed. */
@@ -265,6 +283,11 @@ backend_read_cb(struct bufferevent *bev, void *arg)
 		if (smtp_client_feed(b->client, (const char *)data, len) < 0)
 			break;
 		evbuffer_drain(in, len);
+		if (b->tls_pending) {
+			/* Caution: swaps b->bev; in belongs to the old one. */
+			backend_tls_begin(b);
+			break;
+		}
 	}
 	backend_leave(b);
 }
@@ -289,15 +312,24 @@ static void
 backend_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct backend *b = arg;
-	char why[160];
+	char why[320], reason[256];
 
 	if (what & BEV_EVENT_CONNECTED) {
+		if (b->tls_handshaking) {
+			backend_tls_ready(b);
+			return;
+		}
 		session_set_nodelay(bufferevent_getfd(bev));
 		backend_arm(b);
 		return;
 	}
 	backend_enter(b);
-	if (what & BEV_EVENT_EOF) {
+	if (b->tls_handshaking) {
+		tls_failure(bev, reason, sizeof(reason));
+		snprintf(why, sizeof(why), "STARTTLS handshake failed: %s",
+		    reason);
+		backend_fail(b, why, NULL);
+	} else if (what & BEV_EVENT_EOF) {
 		if (b->client != NULL)
 			smtp_client_eof(b->client);
 		if (!b->dead && b->client != NULL &&
@@ -320,12 +352,76 @@ backend_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	backend_enter(b);
-	if (b->client != NULL &&
+	if (b->tls_handshaking)
+		backend_fail(b, "STARTTLS handshake timeout", NULL);
+	else if (b->client != NULL &&
 	    smtp_client_timeout_class(b->client) != SMTP_CLIENT_TIMEOUT_GREETING)
 		smtp_client_timeout(b->client);
 	else
 		backend_fail(b, "timeout connecting or waiting for the "
 		    "greeting", NULL);
+	backend_leave(b);
+}
+
+/*
+ * STARTTLS
+ */
+
+/* The current server's address without the port, for verification. */
+static void
+backend_server_ip(const struct backend *b, char *ip, size_t iplen)
+{
+	const struct conf_addr *a = &b->conf->backend.servers.v[b->server];
+
+	if (a->ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    (const void *)&a->ss)->sin6_addr, ip, (socklen_t)iplen);
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)
+		    (const void *)&a->ss)->sin_addr, ip, (socklen_t)iplen);
+}
+
+/* 220 fed and drained: drop any plaintext after it, wrap in TLS. */
+static void
+backend_tls_begin(struct backend *b)
+{
+	struct evbuffer *in = bufferevent_get_input(b->bev);
+	char ip[INET6_ADDRSTRLEN] = "", err[320], why[400];
+
+	b->tls_pending = 0;
+	/* The client already failed if anything followed the 220. */
+	evbuffer_drain(in, evbuffer_get_length(in));
+	backend_server_ip(b, ip, sizeof(ip));
+	b->bev = tls_client_wrap(b->base, b->bev, b->tls,
+	    b->conf->backend.tls_name, ip, err, sizeof(err));
+	if (b->bev == NULL) {
+		snprintf(why, sizeof(why), "STARTTLS: %s", err);
+		backend_fail(b, why, NULL);
+		return;
+	}
+	b->tls_handshaking = 1;
+	bufferevent_setcb(b->bev, backend_read_cb, backend_write_cb,
+	    backend_event_cb, b);
+	bufferevent_setwatermark(b->bev, EV_WRITE, BACKEND_LOW_WATER, 0);
+	bufferevent_enable(b->bev, EV_READ | EV_WRITE);
+	backend_arm(b);
+}
+
+/* Handshake done (certificate verified if asked): EHLO again. */
+static void
+backend_tls_ready(struct backend *b)
+{
+	struct tls_info info;
+
+	b->tls_handshaking = 0;
+	tls_get_info(b->bev, &info);
+	log_msg(LOG_INFO, "event=backend_tls server=%s version=%s cipher=%s "
+	    "bits=%d verified=%s", b->server_text, info.version, info.cipher,
+	    info.bits, info.verified ? "yes" : "no");
+	backend_enter(b);
+	if (smtp_client_tls_started(b->client) < 0)
+		backend_fail(b, "STARTTLS: client not waiting for TLS", NULL);
+	backend_arm(b);
 	backend_leave(b);
 }
 
@@ -335,7 +431,9 @@ backend_client_config(const struct backend *b, struct smtp_client_config *cc)
 {
 	memset(cc, 0, sizeof(*cc));
 	cc->helo_name = b->conf->backend.helo;
-	cc->tls = SMTP_CLIENT_TLS_NONE;
+	cc->tls = b->tls == NULL ? SMTP_CLIENT_TLS_NONE :
+	    b->conf->backend.tls == CONF_BTLS_REQUIRED ?
+	    SMTP_CLIENT_TLS_REQUIRED : SMTP_CLIENT_TLS_OPPORTUNISTIC;
 	cc->xclient = b->conf->backend.xclient == CONF_AUTO_AUTO ?
 	    SMTP_CLIENT_XCLIENT_AUTO : SMTP_CLIENT_XCLIENT_NEVER;
 	cc->xforward = b->conf->backend.xforward == CONF_AUTO_AUTO ?
@@ -388,8 +486,8 @@ struct backend_peer_copy {
 
 struct backend *
 backend_new(struct event_base *base, const struct conf *conf,
-    const struct smtp_client_peer *peer, const struct backend_events *ev,
-    void *ctx)
+    struct certs_client *tls, const struct smtp_client_peer *peer,
+    const struct backend_events *ev, void *ctx)
 {
 	struct backend *b;
 	struct backend_peer_copy *copy;
@@ -426,6 +524,8 @@ backend_new(struct event_base *base, const struct conf *conf,
 		free(b);
 		return NULL;
 	}
+	if (tls != NULL)
+		b->tls = certs_client_ref(tls);
 	backend_enter(b);
 	backend_try_server(b);
 	if (backend_leave(b))

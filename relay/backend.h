@@ -10,6 +10,14 @@
  *	on each command's answer comes through reply(), and any failure
  *	through failed() (once).  Every wait has a deadline from [backend].
  *
+ *	STARTTLS follows [backend] tls through the client context tls
+ *	(relay/tls.h; NULL = never): after the backend's 220 the connection
+ *	is wrapped in TLS (verification, SNI and expected name per the
+ *	context), the handshake has [tls] handshake_timeout, and the SMTP
+ *	client then says EHLO again.  A handshake that fails, a refused
+ *	certificate, or (tls = required) a server without STARTTLS counts as
+ *	a server that failed before the session was established.
+ *
  *	Commands go through the backend_* wrappers so the right timer is
  *	armed.  Content written with backend_data_write() is queued in the
  *	bufferevent; backend_congested() says when the owner should stop
@@ -30,6 +38,7 @@
 
 struct event_base;
 struct backend;
+struct certs_client;
 
 struct backend_events {
 	void (*ready)(void *ctx);
@@ -42,10 +51,14 @@ struct backend_events {
 	void (*drained)(void *ctx);
 };
 
-/* Connects; NULL on immediate resource failure (no callback made). */
+/*
+ * Connects; NULL on immediate resource failure (no callback made).  tls
+ * is the client context for STARTTLS (NULL: none); the backend holds its
+ * own reference.
+ */
 struct backend *backend_new(struct event_base *base, const struct conf *conf,
-    const struct smtp_client_peer *peer, const struct backend_events *ev,
-    void *ctx);
+    struct certs_client *tls, const struct smtp_client_peer *peer,
+    const struct backend_events *ev, void *ctx);
 void backend_free(struct backend *b);
 
 /* Server address in use ("127.0.0.1:10025") for logs. */

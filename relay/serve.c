@@ -4,6 +4,12 @@
  * serve: load and check the configuration, bind every listener, write the
  * pid file, drop privileges, then hand over to daemon_run() which forks
  * the workers (worker.c) and supervises them in the foreground.
+ *
+ * Both load the TLS certificates and keys (relay/tls.h) and refuse to go
+ * on, naming the section and the file, when one is missing, unreadable,
+ * damaged, a key does not match its certificate or is accessible by other
+ * users.  serve loads them before dropping privileges; the workers inherit
+ * that set.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,7 +22,10 @@
 #include "relay/connlimit.h"
 #include "relay/daemon.h"
 #include "relay/log.h"
+#include "relay/metrics.h"
 #include "relay/session.h"
+#include "relay/srs_gate.h"
+#include "relay/tls.h"
 #include "relay/worker.h"
 
 #define SERVE_BACKLOG 1024
@@ -77,14 +86,55 @@ serve_load_conf(const char *cmd, const char *path)
 	if (conf == NULL) {
 		fprintf(stderr, "spfgate %s: configuration has errors:\n", cmd);
 		conf_errors_print(&errs, stderr);
+		return NULL;
 	}
 	return conf;
+}
+
+/* Loads the TLS contexts; prints why not and returns -1 on failure. */
+static int
+serve_load_tls(const char *cmd, const struct conf *conf,
+    struct tls_contexts *tls)
+{
+	char err[512];
+
+	if (tls_contexts_load(conf, tls, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "spfgate %s: TLS: %s\n", cmd, err);
+	if (conf->server.log == CONF_LOG_SYSLOG)
+		log_msg(LOG_ERR, "event=startup_failed reason=\"TLS: %s\"", err);
+	return -1;
+}
+
+/*
+ * Builds the SRS gate (reads the secrets file, so before privileges are
+ * dropped); NULL after printing why.  [srs] bounce_route is refused: this
+ * version delivers reversed bounces through the [backend] servers.
+ */
+static struct srs_gate *
+serve_load_srs(const char *cmd, const struct conf *conf)
+{
+	struct srs_gate *gate;
+	char err[512];
+
+	if (conf->srs.bounce_route.len != 0) {
+		fprintf(stderr, "spfgate %s: [srs] bounce_route is not "
+		    "supported yet: reversed bounces go to the [backend] "
+		    "servers; remove the setting\n", cmd);
+		return NULL;
+	}
+	gate = srs_gate_new(conf, err, sizeof(err));
+	if (gate == NULL)
+		fprintf(stderr, "spfgate %s: %s\n", cmd, err);
+	return gate;
 }
 
 int
 configtest_main(int argc, char **argv)
 {
 	struct serve_args args;
+	struct tls_contexts tls;
+	struct srs_gate *gate;
 	struct conf *conf;
 	int rc;
 
@@ -94,6 +144,17 @@ configtest_main(int argc, char **argv)
 	conf = serve_load_conf("configtest", args.conf_path);
 	if (conf == NULL)
 		return EXIT_CONFIG;
+	if (serve_load_tls("configtest", conf, &tls) < 0) {
+		conf_free(conf);
+		return EXIT_CONFIG;
+	}
+	tls_contexts_clear(&tls);
+	gate = serve_load_srs("configtest", conf);
+	if (gate == NULL) {
+		conf_free(conf);
+		return EXIT_CONFIG;
+	}
+	srs_gate_free(gate);
 	if (args.verbose)
 		conf_dump(conf, stdout);
 	printf("spfgate configtest: %s: ok\n", args.conf_path);
@@ -182,6 +243,34 @@ serve_worker_exited(void *arg, int worker_id)
 	struct worker_setup *setup = arg;
 
 	connlimit_release_worker(setup->connlimit, worker_id);
+	metrics_worker_exited(setup->metrics, worker_id);
+}
+
+/* Creates the shared counters and binds [server] metrics_listen. */
+static int
+serve_metrics(const struct conf *conf, struct worker_setup *setup)
+{
+	const struct conf_addr *a = &conf->server.metrics_listen;
+	char err[256], addr[80];
+
+	setup->metrics = metrics_new(serve_worker_count(conf), err,
+	    sizeof(err));
+	if (setup->metrics == NULL) {
+		log_msg(LOG_ERR, "event=startup_failed reason=\"%s\"", err);
+		return -1;
+	}
+	if (a->len == 0)
+		return 0;
+	session_format_addr(&a->ss, addr, sizeof(addr), ':');
+	setup->metrics_fd = daemon_listen((const struct sockaddr *)&a->ss,
+	    a->len, 64, err, sizeof(err));
+	if (setup->metrics_fd < 0) {
+		log_msg(LOG_ERR, "event=listen_failed listener=metrics "
+		    "address=%s error=\"%s\"", addr, err);
+		return -1;
+	}
+	log_msg(LOG_INFO, "event=listening listener=metrics address=%s", addr);
+	return 0;
 }
 
 /* Everything between loading the conf and running the workers. */
@@ -195,13 +284,25 @@ serve_run(struct conf *conf, const char *path)
 	memset(&setup, 0, sizeof(setup));
 	setup.conf = conf;
 	setup.conf_path = path;
+	setup.metrics_fd = -1;
 	setup.connlimit = connlimit_new(conf->server.max_connections,
 	    conf->server.max_connections_per_ip, err, sizeof(err));
 	if (setup.connlimit == NULL) {
 		log_msg(LOG_ERR, "event=startup_failed reason=\"%s\"", err);
 		return rc;
 	}
-	if (serve_bind_all(conf, &setup) < 0)
+	if (serve_load_tls("serve", conf, &setup.tls) < 0) {
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	tls_contexts_log(&setup.tls, "tls_certificates", -1);
+	setup.srs_gate = serve_load_srs("serve", conf);
+	if (setup.srs_gate == NULL) {
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	if (serve_bind_all(conf, &setup) < 0 ||
+	    serve_metrics(conf, &setup) < 0)
 		goto out;
 	if (conf->server.pid_file[0] != '\0' &&
 	    daemon_write_pidfile(conf->server.pid_file, err, sizeof(err)) < 0) {
@@ -221,7 +322,12 @@ serve_run(struct conf *conf, const char *path)
 	log_msg(LOG_INFO, "event=stopped");
 out:
 	serve_close_all(&setup);
+	tls_contexts_clear(&setup.tls);
+	srs_gate_free(setup.srs_gate);
 	connlimit_free(setup.connlimit);
+	if (setup.metrics_fd >= 0)
+		close(setup.metrics_fd);
+	metrics_free(setup.metrics);
 	return rc;
 }
 

@@ -20,6 +20,15 @@
  * Caution: input is fed to the state machine only from session_pump(),
  * which runs from the read callback or a deferred event, never from
  * inside a state machine callback.
+ *
+ * TLS (relay/tls.h): STARTTLS only marks the session; session_pump(),
+ * right after the STARTTLS line is consumed, discards every plaintext
+ * byte still buffered (CVE-2011-0411) and swaps s->bev for a TLS filter
+ * over the old one.  The handshake has its own deadline ([tls]
+ * handshake_timeout) on the client timer; once done, the state machine
+ * is reset (EHLO again).  An implicit-TLS listener greets only after its
+ * handshake.  A session that ends over TLS hands its connection to
+ * tls_close(), which flushes the final reply and sends close_notify.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -37,7 +46,11 @@
 #include "relay/backend.h"
 #include "relay/connlimit.h"
 #include "relay/log.h"
+#include "relay/metrics.h"
+#include "relay/proxy.h"
 #include "relay/session.h"
+#include "relay/srs_gate.h"
+#include "relay/tls.h"
 #include "relay/worker.h"
 #include "smtp/smtp_server.h"
 #include "spf/spf.h"
@@ -57,7 +70,16 @@ struct session_tx {
 	int backend_lost;		/* backend failed mid-transaction */
 	int rcpt_accepted, rcpt_refused;
 	char first_rcpt[SMTP_PATH_MAX + 1];
+	char srs_sender[1025];		/* rewritten sender, or "" */
 	struct timeval started;
+};
+
+/* Where the client connection stands with TLS. */
+enum session_tls {
+	SESSION_TLS_NONE = 0,		/* plaintext */
+	SESSION_TLS_REQUESTED,		/* 220 to STARTTLS queued: wrap next */
+	SESSION_TLS_HANDSHAKE,		/* handshake running */
+	SESSION_TLS_ACTIVE		/* handshake done */
 };
 
 /* What the session is waiting for from SPF. */
@@ -86,6 +108,12 @@ struct session {
 	struct event *greet;		/* greeting delay */
 	enum smtp_server_timeout_class armed;
 
+	enum session_tls tls;
+	int tls_implicit;		/* TLS from the first byte */
+	char tls_version[16];		/* "TLSv1.3" once ACTIVE */
+	char tls_cipher[80];
+	int tls_bits;
+
 	struct sockaddr_storage peer, local;
 	int family;
 	unsigned char addr[16];
@@ -102,12 +130,20 @@ struct session {
 	int in_dispatch;		/* depth of our own callbacks */
 	int dead;			/* free once the dispatch unwinds */
 	int limit_held;			/* counted in the connection limits */
+	int proxy_wait;			/* PROXY header expected first */
 	struct timeval started;
 	unsigned long transactions;
 };
 
 static void session_proceed_backend(struct session *s);
+static int session_srs_sender(struct session *s);
 static void session_arm_timer(struct session *s);
+static void session_tls_begin(struct session *s);
+static void session_tls_wrap(struct session *s);
+static void session_tls_ready(struct session *s);
+static void session_greet_start(struct session *s);
+static void session_addr_text(const struct sockaddr_storage *ss, char *ip,
+    size_t iplen, unsigned *port);
 
 void
 session_format_addr(const struct sockaddr_storage *ss, char *out,
@@ -164,6 +200,13 @@ session_elapsed_ms(const struct timeval *tv)
  * Life cycle
  */
 
+/* Adds one to counter m of this session's worker (metrics.h). */
+static void
+session_count(const struct session *s, enum metric m)
+{
+	metrics_inc(s->worker->setup->metrics, s->worker->id, m);
+}
+
 /* Frees everything; only outside our own dispatch. */
 static void
 session_destroy(struct session *s)
@@ -187,6 +230,7 @@ session_destroy(struct session *s)
 		connlimit_release(w->setup->connlimit, w->id, s->family,
 		    s->addr);
 	TAILQ_REMOVE(&w->sessions, &s->link, entry);
+	metrics_gauge_add(w->setup->metrics, w->id, METRIC_SESSIONS, -1);
 	log_msg(LOG_INFO, "session=%s event=disconnect client=%s "
 	    "transactions=%lu duration_ms=%ld", s->id, s->ip,
 	    s->transactions, session_elapsed_ms(&s->started));
@@ -238,6 +282,105 @@ session_schedule_pump(struct session *s)
  * Feeding the state machine
  */
 
+/* Refuses a client named by a PROXY header: a 421 line, then gone. */
+static void
+session_proxy_refuse(struct session *s, const char *why)
+{
+	char line[256];
+	int n;
+
+	n = snprintf(line, sizeof(line), "421 4.7.0 %s Error: %s\r\n",
+	    s->conf->server.hostname, why);
+	if (n > 0 && (size_t)n < sizeof(line))
+		(void)send(bufferevent_getfd(s->bev), line, (size_t)n,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+	session_free(s);
+}
+
+/* The PROXY header named the real client: adopt it and count it. */
+static int
+session_proxy_apply(struct session *s, const struct proxy_info *info)
+{
+	struct worker *w = s->worker;
+	const unsigned char *octets;
+	int rc;
+
+	if (info->local) {
+		if (!info->check) {
+			log_msg(LOG_NOTICE, "session=%s event=proxy_unknown "
+			    "proxy=%s", s->id, s->ip);
+			session_proxy_refuse(s, "client address unknown");
+			return -1;
+		}
+		/* A v2 LOCAL health check: the proxy speaks for itself. */
+	} else {
+		s->peer = info->src;
+		s->local = info->dst;
+		worker_peer_octets((const struct sockaddr *)&s->peer,
+		    &s->family, &octets);
+		memcpy(s->addr, octets, s->family == AF_INET ? 4 : 16);
+		session_addr_text(&s->peer, s->ip, sizeof(s->ip), &s->port);
+		session_addr_text(&s->local, s->local_ip, sizeof(s->local_ip),
+		    &s->local_port);
+	}
+	rc = connlimit_acquire(w->setup->connlimit, w->id, s->family, s->addr);
+	if (rc != 0) {
+		log_msg(LOG_NOTICE, "session=%s event=connection_refused "
+		    "client=%s reason=%s", s->id, s->ip, rc == CONNLIMIT_TOTAL ?
+		    "max_connections" : "max_connections_per_ip");
+		session_proxy_refuse(s, rc == CONNLIMIT_TOTAL ?
+		    "too many connections" :
+		    "too many connections from your address");
+		return -1;
+	}
+	s->limit_held = 1;
+	log_msg(LOG_INFO, "session=%s event=proxy client=%s port=%u "
+	    "version=%d%s", s->id, s->ip, s->port, info->version,
+	    info->local ? " local=yes" : "");
+	return 0;
+}
+
+/*
+ * Reads the PROXY header that must open a connection on a proxy_protocol
+ * listener.  Returns 1 when it was read and the session greeted, 0 when
+ * more bytes are needed, -1 when the session was closed.
+ */
+static int
+session_proxy_input(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	struct proxy_info info;
+	unsigned char *data;
+	size_t len;
+	int n;
+
+	len = evbuffer_get_length(in);
+	if (len > PROXY_V2_HEAD + PROXY_V2_MAX_LEN)
+		len = PROXY_V2_HEAD + PROXY_V2_MAX_LEN;
+	if (len == 0)
+		return 0;
+	data = evbuffer_pullup(in, (ev_ssize_t)len);
+	n = proxy_parse(data, len, &info);
+	if (n == 0)
+		return 0;
+	if (n < 0) {
+		log_msg(LOG_NOTICE, "session=%s event=proxy_invalid proxy=%s "
+		    "reason=\"%s\"", s->id, s->ip, info.error != NULL ?
+		    info.error : "malformed header");
+		session_free(s);
+		return -1;
+	}
+	evbuffer_drain(in, (size_t)n);
+	if (session_proxy_apply(s, &info) < 0)
+		return -1;
+	s->proxy_wait = 0;
+	if (s->tls_implicit)
+		session_tls_wrap(s);	/* what follows is the ClientHello */
+	else
+		session_greet_start(s);
+	return 1;
+}
+
 /* Feeds buffered client input until the state machine stops taking it. */
 static void
 session_pump(struct session *s)
@@ -245,9 +388,12 @@ session_pump(struct session *s)
 	struct evbuffer *in;
 	unsigned char *data;
 	size_t len, used;
-	int consumed = 0;
 
-	if (s->dead || s->closing || s->bev == NULL)
+	if (s->dead || s->closing || s->bev == NULL ||
+	    s->tls == SESSION_TLS_HANDSHAKE)
+		return;
+	if (s->proxy_wait && (session_proxy_input(s) <= 0 ||
+	    s->tls == SESSION_TLS_HANDSHAKE))
 		return;
 	if (s->backend != NULL && backend_congested(s->backend)) {
 		bufferevent_disable(s->bev, EV_READ);
@@ -266,14 +412,16 @@ session_pump(struct session *s)
 		if (used == 0)
 			break;
 		evbuffer_drain(in, used);
-		consumed = 1;
+		if (s->tls == SESSION_TLS_REQUESTED) {
+			/* Caution: swaps s->bev; in belongs to the old one. */
+			session_tls_begin(s);
+			break;
+		}
 		if (s->backend != NULL && backend_congested(s->backend)) {
 			bufferevent_disable(s->bev, EV_READ);
 			break;
 		}
 	}
-	if (!s->dead && consumed)
-		s->armed = SMTP_SERVER_TIMEOUT_NONE;	/* a new wait began */
 	if (!s->dead)
 		session_arm_timer(s);
 	session_leave(s);
@@ -312,8 +460,24 @@ static void
 session_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session *s = arg;
+	char why[256], quoted[SESSION_QUOTE_MAX];
 
-	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		session_tls_ready(s);
+		return;
+	}
+	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) &&
+	    s->tls == SESSION_TLS_HANDSHAKE) {
+		tls_failure(bev, why, sizeof(why));
+		log_msg(LOG_INFO, "session=%s event=tls_failed client=%s "
+		    "mode=%s reason=%s", s->id, s->ip, s->tls_implicit ?
+		    "implicit" : "starttls", log_quote_str(quoted,
+		    sizeof(quoted), why));
+		tls_close(s->bev);	/* let our alert reach the client */
+		s->bev = NULL;
+		session_free(s);
+		return;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		if (s->tx.open || smtp_server_state(s->smtp) ==
 		    SMTP_SERVER_DATA_BODY)
@@ -334,6 +498,8 @@ session_arm_timer(struct session *s)
 	struct timeval tv;
 	int64_t ms;
 
+	if (s->tls == SESSION_TLS_HANDSHAKE)
+		return;			/* the handshake deadline runs */
 	cls = smtp_server_timeout_class(s->smtp);
 	if (cls == s->armed)
 		return;
@@ -357,10 +523,123 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (s->tls == SESSION_TLS_HANDSHAKE) {
+		log_msg(LOG_INFO, "session=%s event=tls_failed client=%s "
+		    "mode=%s reason=\"handshake timeout\"", s->id, s->ip,
+		    s->tls_implicit ? "implicit" : "starttls");
+		session_free(s);
+		return;
+	}
 	log_msg(LOG_INFO, "session=%s event=timeout client=%s state=%s",
 	    s->id, s->ip, smtp_server_state_name(smtp_server_state(s->smtp)));
 	session_enter(s);
 	smtp_server_timeout(s->smtp);
+	session_leave(s);
+}
+
+/*
+ * TLS
+ */
+
+/* Callbacks and input limit of the client connection (again after a swap). */
+static void
+session_bev_setup(struct session *s)
+{
+	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
+	    session_event_cb, s);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_READ_HIGH_WATER);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+/* The whole handshake must finish within [tls] handshake_timeout. */
+static void
+session_tls_deadline(struct session *s)
+{
+	int64_t ms = s->conf->tls.handshake_timeout;
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	s->armed = SMTP_SERVER_TIMEOUT_NONE;
+	evtimer_add(s->timer, &tv);
+}
+
+/*
+ * The STARTTLS line was consumed and answered 220: whatever plaintext
+ * followed it is dropped unread (CVE-2011-0411), then the connection is
+ * wrapped.  Called from session_pump() only, outside the state machine.
+ */
+static void
+session_tls_begin(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	size_t extra = evbuffer_get_length(in);
+
+	if (extra > 0) {
+		log_msg(LOG_NOTICE, "session=%s event=starttls_discard "
+		    "client=%s bytes=%zu reason=\"plaintext pipelined after "
+		    "STARTTLS\"", s->id, s->ip, extra);
+		evbuffer_drain(in, extra);
+	}
+	session_tls_wrap(s);
+}
+
+/*
+ * Puts a TLS filter over the plain connection and starts the handshake
+ * with what the input holds (nothing after STARTTLS; after a PROXY header
+ * on an implicit-TLS listener, the start of the ClientHello).
+ */
+static void
+session_tls_wrap(struct session *s)
+{
+	char err[256];
+
+	s->tls = SESSION_TLS_HANDSHAKE;
+	s->bev = tls_server_wrap(s->worker->base, s->bev,
+	    s->worker->tls.server, err, sizeof(err));
+	if (s->bev == NULL) {
+		log_msg(LOG_WARNING, "session=%s event=tls_failed client=%s "
+		    "mode=%s reason=\"%s\"", s->id, s->ip, s->tls_implicit ?
+		    "implicit" : "starttls", err);
+		session_free(s);
+		return;
+	}
+	session_bev_setup(s);
+	session_tls_deadline(s);
+}
+
+/* Handshake done: record it, then greet or reset the state machine. */
+static void
+session_tls_ready(struct session *s)
+{
+	char sni[SESSION_QUOTE_MAX], cert[SESSION_QUOTE_MAX];
+	struct tls_info info;
+
+	if (s->tls != SESSION_TLS_HANDSHAKE)
+		return;
+	tls_get_info(s->bev, &info);
+	snprintf(s->tls_version, sizeof(s->tls_version), "%s", info.version);
+	snprintf(s->tls_cipher, sizeof(s->tls_cipher), "%s", info.cipher);
+	s->tls_bits = info.bits;
+	s->tls = SESSION_TLS_ACTIVE;
+	session_count(s, METRIC_TLS_SESSIONS);
+	evtimer_del(s->timer);
+	s->armed = SMTP_SERVER_TIMEOUT_NONE;
+	log_msg(LOG_INFO, "session=%s event=tls_started client=%s mode=%s "
+	    "version=%s cipher=%s bits=%d sni=%s certificate=%s", s->id,
+	    s->ip, s->tls_implicit ? "implicit" : "starttls", s->tls_version,
+	    s->tls_cipher, s->tls_bits, log_quote_str(sni, sizeof(sni),
+	    info.sni), log_quote_str(cert, sizeof(cert), info.cert));
+	session_enter(s);
+	if (s->tls_implicit)
+		session_greet_start(s);
+	else
+		smtp_server_tls_started(s->smtp, s->tls_version,
+		    s->tls_cipher);
+	if (!s->dead) {
+		session_arm_timer(s);
+		session_schedule_pump(s);
+	}
 	session_leave(s);
 }
 
@@ -409,7 +688,7 @@ session_log_tx(struct session *s, const char *outcome, int code,
 	log_msg(LOG_INFO, "session=%s event=transaction outcome=%s client=%s "
 	    "helo=%s sender=%s spf=%s spf_reason=%s dnssec=%s "
 	    "rcpt_accepted=%d rcpt_refused=%d size=%llu backend=%s "
-	    "reply=%d reply_text=%s tls=%s duration_ms=%ld",
+	    "reply=%d reply_text=%s tls=%s tls_cipher=%s duration_ms=%ld",
 	    s->id, outcome, s->ip,
 	    log_quote_str(helo, sizeof(helo), smtp_server_helo_name(s->smtp)),
 	    log_quote_str(sender, sizeof(sender), s->tx.mail.sender), spf,
@@ -421,8 +700,9 @@ session_log_tx(struct session *s, const char *outcome, int code,
 	    (unsigned long long)smtp_server_message_size(s->smtp),
 	    s->backend != NULL ? backend_server(s->backend) : "-", code,
 	    log_quote_str(rep, sizeof(rep), reply),
-	    smtp_server_tls_active(s->smtp) ? smtp_server_tls_version(s->smtp)
-	    : "none", session_elapsed_ms(&s->tx.started));
+	    s->tls == SESSION_TLS_ACTIVE ? s->tls_version : "none",
+	    s->tls == SESSION_TLS_ACTIVE ? s->tls_cipher : "none",
+	    session_elapsed_ms(&s->tx.started));
 }
 
 /* Forgets the transaction. */
@@ -451,7 +731,8 @@ session_backend_ready(void *ctx)
 	p.smtputf8 = s->tx.mail.smtputf8;
 	p.ret = (enum smtp_client_ret)s->tx.mail.ret;
 	p.envid = s->tx.mail.envid[0] != '\0' ? s->tx.mail.envid : NULL;
-	if (backend_mail(s->backend, s->tx.mail.sender, &p) < 0)
+	if (backend_mail(s->backend, s->tx.srs_sender[0] != '\0' ?
+	    s->tx.srs_sender : s->tx.mail.sender, &p) < 0)
 		session_reply(s, 451, "4.3.0", "Error: cannot forward the "
 		    "sender");
 }
@@ -489,18 +770,17 @@ session_headers(struct session *s, char *buf, size_t buflen)
 	}
 	localtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-	if (smtp_server_tls_active(s->smtp))
-		snprintf(tls, sizeof(tls), "\r\n\t(using %s with cipher %s)",
-		    smtp_server_tls_version(s->smtp),
-		    smtp_server_tls_cipher(s->smtp));
+	if (s->tls == SESSION_TLS_ACTIVE)
+		snprintf(tls, sizeof(tls), "\r\n\t(using %s with cipher %s "
+		    "(%d bits))", s->tls_version, s->tls_cipher, s->tls_bits);
 	n = snprintf(buf + used, buflen - used,
-	    "Received: from %s (%s [%s])%s\r\n\tby %s (spfgate) with %s id %s"
+	    "Received: from %s (%s [%s])%s\r\n\tby %s (spfgate) with %s%s id %s"
 	    "%s%s%s;\r\n\t%s\r\n",
 	    smtp_server_helo_name(s->smtp)[0] != '\0' ?
 	    smtp_server_helo_name(s->smtp) : "unknown", "unknown", s->ip, tls,
 	    s->conf->server.hostname,
-	    smtp_server_tls_active(s->smtp) ? "ESMTPS" :
-	    smtp_server_esmtp(s->smtp) ? "ESMTP" : "SMTP", s->id,
+	    smtp_server_esmtp(s->smtp) ? "ESMTP" : "SMTP",
+	    s->tls == SESSION_TLS_ACTIVE ? "S" : "", s->id,
 	    s->tx.rcpt_accepted == 1 ? "\r\n\tfor <" : "",
 	    s->tx.rcpt_accepted == 1 ? s->tx.first_rcpt : "",
 	    s->tx.rcpt_accepted == 1 ? ">" : "", date);
@@ -538,9 +818,11 @@ session_backend_reply(void *ctx, enum smtp_client_step step,
 	case SMTP_CLIENT_STEP_MAIL:
 		if (r->code / 100 == 2)
 			s->tx.open = 1;
-		else
+		else {
+			session_count(s, METRIC_TX_REFUSED_BY_BACKEND);
 			session_log_tx(s, "refused_by_backend", r->code,
 			    r->text);
+		}
 		session_relay_reply(s, r);
 		break;
 	case SMTP_CLIENT_STEP_RCPT:
@@ -557,6 +839,8 @@ session_backend_reply(void *ctx, enum smtp_client_step step,
 			session_relay_reply(s, r);
 		break;
 	case SMTP_CLIENT_STEP_DATA_END:
+		session_count(s, r->code / 100 == 2 ? METRIC_TX_DELIVERED :
+		    METRIC_TX_REFUSED_BY_BACKEND);
 		session_log_tx(s, r->code / 100 == 2 ? "delivered" :
 		    "refused_by_backend", r->code, r->text);
 		s->transactions++;
@@ -579,6 +863,7 @@ session_backend_failed(void *ctx, const char *why,
 	enum smtp_server_state st = smtp_server_state(s->smtp);
 
 	session_enter(s);
+	session_count(s, METRIC_BACKEND_FAILURES);
 	log_msg(LOG_WARNING, "session=%s event=backend_failed reason=\"%s\"%s%d",
 	    s->id, why, r != NULL ? " reply=" : "", r != NULL ? r->code : 0);
 	backend_free(s->backend);
@@ -588,8 +873,10 @@ session_backend_failed(void *ctx, const char *why,
 	case SMTP_SERVER_RCPT_WAIT:
 	case SMTP_SERVER_DATA_WAIT:
 	case SMTP_SERVER_DATA_END_WAIT:
-		if (st == SMTP_SERVER_DATA_END_WAIT)
+		if (st == SMTP_SERVER_DATA_END_WAIT) {
+			session_count(s, METRIC_TX_BACKEND_FAILED);
 			session_log_tx(s, "backend_failed", 451, why);
+		}
 		if (st != SMTP_SERVER_MAIL_WAIT)
 			s->tx.backend_lost = 1;
 		session_reply(s, 451, "4.4.2", "Error: backend server "
@@ -631,6 +918,9 @@ session_proceed_backend(struct session *s)
 {
 	struct smtp_client_peer peer;
 
+	if (session_srs_sender(s) < 0)
+		return;
+
 	if (s->backend != NULL && backend_state(s->backend) ==
 	    SMTP_CLIENT_READY) {
 		session_backend_ready(s);
@@ -644,8 +934,8 @@ session_proceed_backend(struct session *s)
 	peer.esmtp = smtp_server_esmtp(s->smtp);
 	peer.destaddr = s->local_ip;
 	peer.destport = s->local_port;
-	s->backend = backend_new(s->worker->base, s->conf, &peer,
-	    &session_backend_events, s);
+	s->backend = backend_new(s->worker->base, s->conf,
+	    s->worker->tls.client, &peer, &session_backend_events, s);
 	if (s->backend == NULL && !s->dead &&
 	    smtp_server_state(s->smtp) == SMTP_SERVER_MAIL_WAIT)
 		session_reply(s, 451, "4.3.0", "Error: out of resources");
@@ -720,6 +1010,7 @@ session_spf_refuse(struct session *s, const struct spf_verdict *v,
 		snprintf(text, sizeof(text), "Error: SPF %s: %s is not "
 		    "allowed to send mail as %s %s",
 		    spf_result_name(v->result), s->ip, who, v->identity_text);
+	session_count(s, METRIC_TX_REFUSED_SPF);
 	if (action == CONF_ACTION_DEFER)
 		session_reply(s, 451, error ? "4.7.24" : "4.7.23", text);
 	else
@@ -796,6 +1087,7 @@ session_spf_done(void *arg, const struct spf_verdict *v)
 	session_enter(s);
 	spf_eval_free(s->spf);
 	s->spf = NULL;
+	session_count(s, metrics_spf_result(verdict.result));
 	session_spf_verdict(s, &verdict);
 	session_leave(s);
 }
@@ -821,6 +1113,7 @@ session_spf_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	    s->tx.mail.sender);
 	snprintf(v.reason, sizeof(v.reason), "SPF evaluation did not finish "
 	    "within %lld ms", (long long)s->conf->spf.timeout);
+	session_count(s, METRIC_SPF_TEMPERROR);
 	session_spf_verdict(s, &v);
 	session_leave(s);
 }
@@ -879,6 +1172,12 @@ session_smtp_write(void *ctx, const char *data, size_t len)
 {
 	struct session *s = ctx;
 
+	/*
+	 * A reply starts the client's next wait, so only a reply restarts
+	 * the deadline: input alone (DATA content, the dropped rest of an
+	 * overlong line, a trickled command) never extends it.
+	 */
+	s->armed = SMTP_SERVER_TIMEOUT_NONE;
 	if (s->bev != NULL)
 		bufferevent_write(s->bev, data, len);
 }
@@ -890,6 +1189,12 @@ session_smtp_close(void *ctx)
 	struct session *s = ctx;
 
 	s->closing = 1;
+	if (s->bev != NULL && s->tls == SESSION_TLS_ACTIVE) {
+		tls_close(s->bev);	/* flushes the reply, close_notify */
+		s->bev = NULL;
+		session_free(s);
+		return;
+	}
 	if (s->bev == NULL ||
 	    evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
 		session_free(s);
@@ -928,25 +1233,110 @@ session_smtp_mail(void *ctx, const struct smtp_mail *mail)
 	    SPF_ID_MAILFROM);
 }
 
+/*
+ * A recipient in a bounce domain: reverse it or refuse it (srs_gate.h).
+ * Returns the gate's verdict; on REFUSE the client has its reply, on
+ * FORWARD bounce->address is the original sender to deliver to.
+ */
+static enum srs_gate_verdict
+session_srs_rcpt(struct session *s, const char *rcpt,
+    struct srs_gate_result *bounce)
+{
+	char q_rcpt[SESSION_QUOTE_MAX], q_orig[SESSION_QUOTE_MAX];
+	char q_why[SESSION_QUOTE_MAX];
+	enum srs_gate_verdict v;
+	struct timespec mono;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	v = srs_gate_rcpt(s->worker->setup->srs_gate, rcpt, s->tx.mail.sender,
+	    s->family, s->addr, time(NULL),
+	    (int64_t)mono.tv_sec * 1000 + mono.tv_nsec / 1000000, bounce);
+	if (v == SRS_GATE_NOT_BOUNCE) {
+		bounce->address[0] = '\0';
+		return v;
+	}
+	log_msg(LOG_INFO, "session=%s event=srs_reverse client=%s rcpt=%s "
+	    "outcome=%s original=%s reason=%s", s->id, s->ip,
+	    log_quote_str(q_rcpt, sizeof(q_rcpt), rcpt),
+	    v == SRS_GATE_FORWARD ? "forward" : "refused",
+	    log_quote_str(q_orig, sizeof(q_orig), v == SRS_GATE_FORWARD ?
+	    bounce->address : ""),
+	    log_quote_str(q_why, sizeof(q_why), v == SRS_GATE_FORWARD ? "" :
+	    bounce->text));
+	session_count(s, v == SRS_GATE_FORWARD ? METRIC_SRS_REVERSED :
+	    bounce->code / 100 == 4 ? METRIC_SRS_REVERSE_RATE_LIMITED :
+	    strcmp(bounce->enhanced, "5.1.1") == 0 ?
+	    METRIC_SRS_REVERSE_INVALID : METRIC_SRS_REVERSE_REFUSED);
+	if (v == SRS_GATE_REFUSE) {
+		s->tx.rcpt_refused++;
+		session_reply(s, bounce->code, bounce->enhanced, bounce->text);
+	}
+	return v;
+}
+
+/*
+ * Rewrites the envelope sender for the backend when the SRS policy says
+ * so; 0, or -1 after refusing the sender (it cannot be rewritten).
+ */
+static int
+session_srs_sender(struct session *s)
+{
+	char q_from[SESSION_QUOTE_MAX], q_to[SESSION_QUOTE_MAX];
+	struct srs_gate_result r;
+	int rc;
+
+	s->tx.srs_sender[0] = '\0';
+	rc = srs_gate_sender(s->worker->setup->srs_gate, s->tx.mail.sender,
+	    time(NULL), &r);
+	if (rc < 0) {
+		/*
+		 * The sender's own syntax (a quoted local part with a space
+		 * or an @): retrying cannot help, so refuse for good.
+		 */
+		log_msg(LOG_INFO, "session=%s event=srs_rewrite_failed "
+		    "sender=%s reason=%s", s->id,
+		    log_quote_str(q_from, sizeof(q_from), s->tx.mail.sender),
+		    log_quote_str(q_to, sizeof(q_to), r.text));
+		session_reply(s, 550, "5.1.7", "Error: the sender address "
+		    "cannot be rewritten for forwarding (SRS)");
+		session_log_tx(s, "refused_srs", 550, "sender cannot be "
+		    "rewritten");
+		return -1;
+	}
+	if (rc == 0)
+		return 0;
+	snprintf(s->tx.srs_sender, sizeof(s->tx.srs_sender), "%s", r.address);
+	session_count(s, METRIC_SRS_REWRITES);
+	log_msg(LOG_INFO, "session=%s event=srs_rewrite sender=%s "
+	    "rewritten=%s", s->id,
+	    log_quote_str(q_from, sizeof(q_from), s->tx.mail.sender),
+	    log_quote_str(q_to, sizeof(q_to), s->tx.srs_sender));
+	return 0;
+}
+
 /* RCPT TO: the backend decides. */
 static void
 session_smtp_rcpt(void *ctx, const struct smtp_rcpt *rcpt)
 {
 	struct session *s = ctx;
 	struct smtp_client_rcpt_params p;
+	struct srs_gate_result bounce;
 
 	if (s->tx.backend_lost || s->backend == NULL) {
 		session_reply(s, 451, "4.4.2", "Error: backend server "
 		    "unavailable, try again later");
 		return;
 	}
+	if (session_srs_rcpt(s, rcpt->rcpt, &bounce) == SRS_GATE_REFUSE)
+		return;
 	if (s->tx.rcpt_accepted == 0)
 		snprintf(s->tx.first_rcpt, sizeof(s->tx.first_rcpt), "%s",
 		    rcpt->rcpt);
 	memset(&p, 0, sizeof(p));
 	p.notify = rcpt->notify;
 	p.orcpt = rcpt->orcpt[0] != '\0' ? rcpt->orcpt : NULL;
-	if (backend_rcpt(s->backend, rcpt->rcpt, &p) < 0)
+	if (backend_rcpt(s->backend, bounce.address[0] != '\0' ?
+	    bounce.address : rcpt->rcpt, &p) < 0)
 		session_reply(s, 451, "4.3.0", "Error: cannot forward the "
 		    "recipient");
 }
@@ -987,6 +1377,8 @@ session_smtp_data_end(void *ctx, enum smtp_data_status status)
 	struct session *s = ctx;
 
 	if (status != SMTP_DATA_OK) {
+		session_count(s, status == SMTP_DATA_TOO_BIG ?
+		    METRIC_TX_TOO_BIG : METRIC_TX_BARE_NEWLINE);
 		session_log_tx(s, status == SMTP_DATA_TOO_BIG ? "too_big" :
 		    "bare_newline", status == SMTP_DATA_TOO_BIG ? 552 : 550,
 		    "aborted at the backend");
@@ -997,6 +1389,7 @@ session_smtp_data_end(void *ctx, enum smtp_data_status status)
 	}
 	if (s->tx.backend_lost || s->backend == NULL ||
 	    backend_data_end(s->backend) < 0) {
+		session_count(s, METRIC_TX_BACKEND_FAILED);
 		session_log_tx(s, "backend_failed", 451, "backend lost");
 		backend_free(s->backend);
 		s->backend = NULL;
@@ -1029,11 +1422,13 @@ session_smtp_reset(void *ctx)
 	session_tx_clear(s);
 }
 
-/* STARTTLS is not offered yet (tls_available is 0). */
+/* 220 to STARTTLS queued: session_pump() wraps once feed returns. */
 static void
 session_smtp_starttls(void *ctx)
 {
-	session_free(ctx);
+	struct session *s = ctx;
+
+	s->tls = SESSION_TLS_REQUESTED;
 }
 
 /* The state machine itself refused something: info log. */
@@ -1069,6 +1464,42 @@ static const struct smtp_server_cb session_smtp_cb = {
  * Creation
  */
 
+/* The socket's bufferevent: TLS from the first byte, or plain. */
+static struct bufferevent *
+session_bev_new(struct session *s, evutil_socket_t fd)
+{
+	char err[256];
+	struct bufferevent *bev;
+
+	/* Behind a PROXY header, TLS starts once the header is read. */
+	if (!s->tls_implicit || s->listener->proxy_protocol)
+		return bufferevent_socket_new(s->worker->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+	if (s->worker->tls.server == NULL)
+		return NULL;
+	bev = tls_server_socket(s->worker->base, s->worker->tls.server, err,
+	    sizeof(err));
+	if (bev == NULL)
+		log_msg(LOG_WARNING, "session=%s event=tls_failed client=%s "
+		    "mode=implicit reason=\"%s\"", s->id, s->ip, err);
+	return bev;
+}
+
+/* Sends the greeting, or starts the greeting delay. */
+static void
+session_greet_start(struct session *s)
+{
+	struct timeval delay;
+
+	if (s->greet != NULL) {
+		delay.tv_sec = (time_t)(s->conf->server.greet_delay / 1000);
+		delay.tv_usec = (suseconds_t)
+		    ((s->conf->server.greet_delay % 1000) * 1000);
+		evtimer_add(s->greet, &delay);
+	} else
+		smtp_server_greet(s->smtp);
+}
+
 /* Greeting delay over: greet (pregreet input is judged by the machine). */
 static void
 session_greet_cb(evutil_socket_t fd, short what, void *arg)
@@ -1079,6 +1510,8 @@ session_greet_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	session_enter(s);
 	smtp_server_greet(s->smtp);
+	if (!s->dead)
+		session_arm_timer(s);	/* the first command's deadline */
 	session_leave(s);
 }
 
@@ -1124,8 +1557,11 @@ session_smtp_config(struct session *s)
 	s->smtp_cfg.max_message_size = (uint64_t)c->max_message_size;
 	s->smtp_cfg.max_recipients = c->max_recipients;
 	s->smtp_cfg.max_errors = c->max_errors;
-	s->smtp_cfg.tls_available = 0;
-	s->smtp_cfg.require_tls = s->listener->require_tls;
+	/* Over implicit TLS, STARTTLS is not offered and TLS is given. */
+	s->smtp_cfg.tls_available = s->listener->tls == CONF_LTLS_STARTTLS &&
+	    s->worker->tls.server != NULL;
+	s->smtp_cfg.require_tls = s->listener->require_tls &&
+	    s->listener->tls != CONF_LTLS_IMPLICIT;
 }
 
 struct session *
@@ -1134,7 +1570,6 @@ session_new(struct worker *w, evutil_socket_t fd,
     const struct conf_listener *listener)
 {
 	struct session *s;
-	struct timeval delay;
 
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
@@ -1142,6 +1577,7 @@ session_new(struct worker *w, evutil_socket_t fd,
 	s->worker = w;
 	s->conf = w->conf;
 	s->listener = listener;
+	s->tls_implicit = listener->tls == CONF_LTLS_IMPLICIT;
 	s->link.session = s;
 	gettimeofday(&s->started, NULL);
 	snprintf(s->id, sizeof(s->id), "%08lx%02x%06llx",
@@ -1149,7 +1585,7 @@ session_new(struct worker *w, evutil_socket_t fd,
 	    (unsigned long long)(++w->sessions_started & 0xffffff));
 	session_set_addresses(s, fd, peer, peerlen);
 	session_smtp_config(s);
-	evutil_make_socket_nonblocking(fd);
+	/* evconnlistener accepts with SOCK_NONBLOCK already. */
 	session_set_nodelay(fd);
 	s->smtp = smtp_server_new(&s->smtp_cfg, &session_smtp_cb, s);
 	s->timer = evtimer_new(w->base, session_timer_cb, s);
@@ -1157,27 +1593,31 @@ session_new(struct worker *w, evutil_socket_t fd,
 	s->pump = event_new(w->base, -1, 0, session_pump_cb, s);
 	if (s->conf->server.greet_delay > 0)
 		s->greet = evtimer_new(w->base, session_greet_cb, s);
-	s->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	s->bev = session_bev_new(s, fd);
 	if (s->smtp == NULL || s->timer == NULL || s->spf_timer == NULL ||
 	    s->pump == NULL || s->bev == NULL ||
 	    (s->conf->server.greet_delay > 0 && s->greet == NULL))
 		goto fail;
-	s->limit_held = 1;
+	if (s->tls_implicit && !listener->proxy_protocol &&
+	    bufferevent_setfd(s->bev, fd) < 0)
+		goto fail;
+	/* Behind a proxy the limits apply to the client it names. */
+	s->proxy_wait = listener->proxy_protocol;
+	s->limit_held = !s->proxy_wait;
 	TAILQ_INSERT_TAIL(&w->sessions, &s->link, entry);
 	w->nsessions++;
-	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
-	    session_event_cb, s);
-	bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_READ_HIGH_WATER);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	session_count(s, METRIC_CONNECTIONS);
+	metrics_gauge_add(w->setup->metrics, w->id, METRIC_SESSIONS, 1);
+	session_bev_setup(s);
 	log_msg(LOG_INFO, "session=%s event=connect client=%s port=%u "
 	    "listener=%s", s->id, s->ip, s->port, listener->name);
-	if (s->greet != NULL) {
-		delay.tv_sec = (time_t)(s->conf->server.greet_delay / 1000);
-		delay.tv_usec = (suseconds_t)
-		    ((s->conf->server.greet_delay % 1000) * 1000);
-		evtimer_add(s->greet, &delay);
+	if (s->proxy_wait)
+		;	/* greet once the PROXY header named the client */
+	else if (s->tls_implicit) {
+		s->tls = SESSION_TLS_HANDSHAKE;	/* greet after it */
+		session_tls_deadline(s);
 	} else
-		smtp_server_greet(s->smtp);
+		session_greet_start(s);
 	session_arm_timer(s);
 	return s;
 fail:
@@ -1202,6 +1642,10 @@ fail:
 void
 session_shutdown(struct session *s)
 {
+	if (s->tls == SESSION_TLS_HANDSHAKE) {
+		session_free(s);	/* no SMTP yet: nothing to say */
+		return;
+	}
 	session_enter(s);
 	smtp_server_shutdown(s->smtp);
 	session_leave(s);

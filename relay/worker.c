@@ -13,9 +13,12 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "certs/certs.h"
 #include "relay/connlimit.h"
 #include "relay/log.h"
+#include "relay/metrics.h"
 #include "relay/session.h"
+#include "relay/tls.h"
 #include "relay/worker.h"
 #include "spf/spf_unbound.h"
 
@@ -34,6 +37,7 @@ struct worker_loop {
 	struct worker_listener *listeners;
 	int nlisteners;
 	struct event *sigterm, *sigint, *sighup, *grace;
+	struct metrics_http *metrics_http;	/* worker 0 only */
 };
 
 void
@@ -65,6 +69,33 @@ worker_refuse(struct worker *w, evutil_socket_t fd, const char *why)
 	evutil_closesocket(fd);
 }
 
+/*
+ * A connection on a proxy_protocol listener: only trusted proxies may
+ * connect; the limits are applied once the PROXY header names the client.
+ */
+static void
+worker_accept_proxied(struct worker *w, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, const struct conf_listener *listener)
+{
+	const unsigned char *octets;
+	int family;
+
+	worker_peer_octets(sa, &family, &octets);
+	if (!conf_net_match(&listener->trusted_proxies, family, octets)) {
+		log_msg(LOG_NOTICE, "event=connection_refused "
+		    "reason=untrusted_proxy listener=%s", listener->name);
+		metrics_inc(w->setup->metrics, w->id, METRIC_REFUSED_PROXY);
+		worker_refuse(w, fd, "this port takes connections from "
+		    "trusted proxies only");
+		return;
+	}
+	if (session_new(w, fd, sa, (socklen_t)salen, listener) == NULL) {
+		metrics_inc(w->setup->metrics, w->id,
+		    METRIC_REFUSED_RESOURCES);
+		worker_refuse(w, fd, "out of resources");
+	}
+}
+
 /* A client connected on one of the listening sockets. */
 static void
 worker_accept_cb(struct evconnlistener *ev, evutil_socket_t fd,
@@ -77,11 +108,18 @@ worker_accept_cb(struct evconnlistener *ev, evutil_socket_t fd,
 
 	(void)ev;
 	worker_peer_octets(sa, &family, &octets);
+	if (wl->sock->listener->proxy_protocol) {
+		worker_accept_proxied(w, fd, sa, salen, wl->sock->listener);
+		return;
+	}
 	rc = connlimit_acquire(w->setup->connlimit, w->id, family, octets);
 	if (rc != 0) {
 		log_msg(LOG_NOTICE, "event=connection_refused reason=%s",
 		    rc == CONNLIMIT_TOTAL ? "max_connections" :
 		    "max_connections_per_ip");
+		metrics_inc(w->setup->metrics, w->id, rc == CONNLIMIT_TOTAL ?
+		    METRIC_REFUSED_MAX_CONNECTIONS : rc == CONNLIMIT_PER_IP ?
+		    METRIC_REFUSED_MAX_PER_IP : METRIC_REFUSED_RESOURCES);
 		worker_refuse(w, fd, rc == CONNLIMIT_TOTAL ?
 		    "too many connections" :
 		    "too many connections from your address");
@@ -90,6 +128,8 @@ worker_accept_cb(struct evconnlistener *ev, evutil_socket_t fd,
 	if (session_new(w, fd, sa, (socklen_t)salen, wl->sock->listener) ==
 	    NULL) {
 		connlimit_release(w->setup->connlimit, w->id, family, octets);
+		metrics_inc(w->setup->metrics, w->id,
+		    METRIC_REFUSED_RESOURCES);
 		worker_refuse(w, fd, "out of resources");
 	}
 }
@@ -165,6 +205,43 @@ worker_stop_cb(evutil_socket_t sig, short what, void *arg)
 	evtimer_add(loop->grace, &grace);
 }
 
+/*
+ * Loads the TLS contexts afresh; on success they replace the current ones
+ * (live sessions keep theirs: contexts are reference counted).  0, or -1
+ * after logging why (the current contexts stay).
+ */
+static int
+worker_tls_reload(struct worker *w)
+{
+	struct tls_contexts fresh;
+	char err[512], quoted[600];
+
+	if (tls_contexts_load(w->conf, &fresh, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "event=tls_reload_failed worker=%d reason=%s "
+		    "action=keeping_current_certificates", w->id,
+		    log_quote_str(quoted, sizeof(quoted), err));
+		return -1;
+	}
+	tls_contexts_clear(&w->tls);
+	w->tls = fresh;
+	tls_contexts_log(&w->tls, "tls_certificates", w->id);
+	return 0;
+}
+
+/* At start: our own load, else references to the master's contexts. */
+static void
+worker_tls_init(struct worker *w)
+{
+	const struct tls_contexts *master = &w->setup->tls;
+
+	if (worker_tls_reload(w) == 0)
+		return;
+	if (master->server != NULL)
+		w->tls.server = certs_server_ref(master->server);
+	if (master->client != NULL)
+		w->tls.client = certs_client_ref(master->client);
+}
+
 /* SIGHUP: reload what can be reloaded without dropping sessions. */
 static void
 worker_reload_cb(evutil_socket_t sig, short what, void *arg)
@@ -174,6 +251,7 @@ worker_reload_cb(evutil_socket_t sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	log_msg(LOG_INFO, "event=worker_reload worker=%d", loop->worker.id);
+	(void)worker_tls_reload(&loop->worker);
 }
 
 /*
@@ -275,6 +353,9 @@ worker_teardown(struct worker_loop *loop)
 
 	while ((link = TAILQ_FIRST(&loop->worker.sessions)) != NULL)
 		session_free(link->session);
+	tls_close_all();
+	tls_contexts_clear(&loop->worker.tls);
+	metrics_http_free(loop->metrics_http);
 	worker_close_listeners(loop);
 	free(loop->listeners);
 	if (loop->worker.resolver != NULL)
@@ -317,9 +398,17 @@ worker_main(void *arg, int worker_id)
 		    worker_id, err);
 		goto out;
 	}
+	worker_tls_init(&loop.worker);
 	if (worker_signals(&loop) < 0 || worker_listen(&loop) < 0) {
 		log_msg(LOG_ERR, "event=worker_failed worker=%d "
 		    "reason=\"cannot set up events\"", worker_id);
+		goto out;
+	}
+	if (worker_id == 0 && setup->metrics_fd >= 0 &&
+	    (loop.metrics_http = metrics_http_new(setup->metrics,
+	    loop.worker.base, setup->metrics_fd, err, sizeof(err))) == NULL) {
+		log_msg(LOG_ERR, "event=worker_failed worker=%d reason=\"%s\"",
+		    worker_id, err);
 		goto out;
 	}
 	event_base_dispatch(loop.worker.base);

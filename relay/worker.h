@@ -8,6 +8,11 @@
  *	the shared listening sockets, and runs sessions until SIGTERM: then
  *	it stops accepting, tells idle sessions 421, lets transactions in
  *	flight finish for up to WORKER_STOP_GRACE seconds, and exits.
+ *	TLS: each worker loads the certificates itself when it starts (so a
+ *	worker restarted after a reload serves the current files) and again
+ *	on SIGHUP; a load that fails keeps the contexts in use (at start:
+ *	the master's, loaded before privileges were dropped) and logs why.
+ *	Live sessions keep the contexts they started with.
  */
 #ifndef RELAY_WORKER_H
 #define RELAY_WORKER_H
@@ -17,12 +22,15 @@
 #include <sys/socket.h>
 
 #include "conf/conf.h"
+#include "relay/tls.h"
 
 #define WORKER_STOP_GRACE 25	/* seconds */
 
 struct event_base;
 struct spf_resolver;
 struct connlimit;
+struct metrics;
+struct srs_gate;
 struct session;
 
 /* A listening socket and the listener section it belongs to. */
@@ -38,6 +46,12 @@ struct worker_setup {
 	struct worker_socket *sockets;
 	int nsockets;
 	struct connlimit *connlimit;
+	struct tls_contexts tls;	/* loaded by the master at startup */
+	/* SRS policy; built by the master (it reads the secrets before
+	 * dropping privileges); each worker's copy has its own rate limit. */
+	struct srs_gate *srs_gate;
+	struct metrics *metrics;	/* shared counters (metrics.h) */
+	int metrics_fd;			/* metrics listener; -1 = off */
 };
 
 /* A session's place in its worker's list (embedded in the session). */
@@ -53,6 +67,7 @@ struct worker {
 	const struct conf *conf;
 	struct event_base *base;
 	struct spf_resolver *resolver;
+	struct tls_contexts tls;	/* current contexts (own references) */
 	int id;
 	uint64_t sessions_started;
 	int nsessions;

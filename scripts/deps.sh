@@ -18,7 +18,8 @@ build_pkgs=(build-essential cmake pkg-config libssl-dev libevent-dev
 	libunbound-dev libinih-dev libyaml-dev dns-root-data openssl)
 test_pkgs=(nsd ldnsutils swaks postfix python3 python3-yaml python3-spf
 	libspf2-dev libmail-srs-perl haproxy clang libclang-rt-14-dev
-	procps iproute2 testssl.sh)
+	procps iproute2 testssl.sh postsrsd dnsutils
+	python3-prometheus-client man-db groff-base)
 
 case "$mode" in
 build) pkgs=("${build_pkgs[@]}") ;;
