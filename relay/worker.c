@@ -295,6 +295,17 @@ worker_resolver_new(struct worker *w, char *err, size_t errlen)
 	}
 	uc.forwarders = fwd;
 	uc.nforwarders = (int)i;
+	uc.outgoing_range = dns->outgoing_range;
+	uc.transparent_zones = (const char *const *)dns->transparent_zones.v;
+	uc.ntransparent = (int)dns->transparent_zones.n;
+	/*
+	 * cache_size bounds spf_unbound's answer cache (entries of at most
+	 * SPF_UNBOUND_CACHE_ENTRY_MAX octets); 0 turns it off.  The conf
+	 * schema caps it at 1G, well under SPF_UNBOUND_CACHE_ENTRIES_MAX.
+	 */
+	uc.cache_max_entries = dns->cache_size <= 0 ? -1 :
+	    dns->cache_size < SPF_UNBOUND_CACHE_ENTRY_MAX ? 1 :
+	    (int)(dns->cache_size / SPF_UNBOUND_CACHE_ENTRY_MAX);
 	return spf_unbound_new(w->base, &uc, err, errlen);
 }
 

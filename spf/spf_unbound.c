@@ -17,8 +17,10 @@
  *	ub_resolve_async() gives a parsed struct ub_result: rcode, the rdata
  *	of the asked type already split into data[]/len[] (CNAMEs followed),
  *	secure/bogus flags and the validator's why_bogus text.  That is
- *	exactly struct spf_dns_answer, passed through without copying.  The
- *	price is one libunbound thread and a pipe, which is cheap.
+ *	exactly struct spf_dns_answer, passed through without copying (the
+ *	answer cache copies what it keeps).  The price is one libunbound
+ *	thread and a pipe, whose round trip the answer cache saves for
+ *	repeated questions.
  *
  * QUESTION IDS
  *	A uint64 id is (generation << 32) | (slot + 1) in a slot table that
@@ -26,19 +28,35 @@
  *	stale id (already answered, timed out or cancelled) matches nothing
  *	and cancel() on it is a no-op.
  *
+ * ANSWER CACHE
+ *	A chained hash table (seeded hash, one bucket per entry rounded up to
+ *	a power of two) indexes entries that also sit on an LRU list; the
+ *	least recently used entry is evicted when the table is full, and an
+ *	expired entry is dropped when a lookup finds it.  A hit becomes a
+ *	question with a slot and an id like any other, holding a reference
+ *	on its entry, queued on the hit list; one event (hit_ev) made active
+ *	delivers the list from the loop.  The reference keeps an entry that
+ *	is evicted or replaced meanwhile alive until its hits are delivered
+ *	or cancelled.  A miss keeps its key so that libunbound's answer can
+ *	be stored when it arrives.  Why this is safe for DNSSEC: see
+ *	spf_unbound.h.
+ *
  * CALLBACK SAFETY
  *	A user callback may ask new questions, cancel others or free the
  *	resolver.  Before a callback runs, its question is already removed
  *	from the table and freed, and nothing of the resolver is touched
- *	after the callback returns, except in the ub_process() dispatch,
- *	where a free is deferred (in_process/dying) until ub_process()
- *	returns.  ub_cancel() guarantees libunbound never calls back for a
- *	cancelled question, including answers already queued in the pipe.
+ *	after the callback returns, except in the two dispatchers (the
+ *	ub_process() read event and the hit event), where a free is deferred
+ *	(in_dispatch/dying) until the dispatcher is done.  ub_cancel()
+ *	guarantees libunbound never calls back for a cancelled question,
+ *	including answers already queued in the pipe.
  *
  * OUT OF MEMORY
  *	query() returns -1 (the engine turns that into a temperror);
- *	spf_unbound_new() returns NULL.  Nothing here aborts except on a
- *	broken invariant (a foreign resolver passed to spf_unbound_pending).
+ *	spf_unbound_new() returns NULL; an answer that cannot be copied into
+ *	the cache is delivered uncached.  Nothing here aborts except on a
+ *	broken invariant (a foreign resolver passed to the test accessors, a
+ *	failing CLOCK_MONOTONIC).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -48,7 +66,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <unbound.h>
@@ -63,17 +83,57 @@
 #define SPF_UNBOUND_RCODE_SERVFAIL 2
 #define SPF_UNBOUND_RCODE_NXDOMAIN 3
 #define SPF_UNBOUND_RCODE_REFUSED 5
+#define SPF_UNBOUND_CHAIN_MAX 8		/* entries per hash bucket */
 
 struct spf_unbound;
 
-/* One question in flight. */
+/*
+ * One cached answer, allocated as one block: this header, the record
+ * table (rdata pointers, then lengths), the name, then the rdata.
+ */
+struct spf_unbound_entry {
+	struct spf_unbound_entry *hnext;	/* hash chain */
+	struct spf_unbound_entry *newer, *older;	/* LRU list */
+	uint64_t expires;		/* monotonic ms */
+	uint32_t hash;
+	int type;
+	enum spf_dns_status status;	/* ANSWER, NODATA or NXDOMAIN */
+	int secure;
+	int count;
+	unsigned refs;			/* queued hits pointing here */
+	int linked;			/* in the table and on the LRU list */
+	const unsigned char **rdata;
+	int *rdlen;
+	char *name;			/* key: lower-case presentation form */
+};
+
+/* The answer cache of one resolver; off when buckets is NULL. */
+struct spf_unbound_cache {
+	struct spf_unbound_entry **buckets;
+	uint32_t mask;			/* bucket count - 1 */
+	uint32_t count, max;
+	uint64_t max_ttl_ms;
+	uint64_t seed;			/* against chosen-collision floods */
+	struct spf_unbound_entry *newest, *oldest;
+	unsigned long hits, misses;
+};
+
+/*
+ * One question: in flight at libunbound (a miss: timer and key set) or
+ * answered from the cache and waiting for delivery (a hit: entry set).
+ */
 struct spf_unbound_query {
 	struct spf_unbound *owner;
 	uint32_t slot;
 	int ub_id;			/* libunbound's async id */
-	struct event *timer;		/* our deadline */
+	struct event *timer;		/* our deadline (misses) */
 	spf_dns_cb *cb;
 	void *arg;
+	struct spf_unbound_entry *entry;	/* hits: one reference */
+	struct spf_unbound_query *next, *prev;	/* hits: delivery queue */
+	uint32_t hash;			/* misses: where to store the answer */
+	int type;
+	char key[];			/* misses: the name, lower case */
 };
 
 /* Slot of the id table; query is NULL when the slot is free. */
@@ -96,8 +156,12 @@ struct spf_unbound {
 	uint32_t max_slots;
 	uint32_t free_head;		/* first free slot or NO_SLOT */
 	unsigned pending;
-	int in_process;			/* inside ub_process() */
-	int dying;			/* free requested during ub_process() */
+	struct spf_unbound_cache cache;
+	struct event *hit_ev;		/* delivers the hit queue */
+	struct spf_unbound_query *hit_head, *hit_tail;
+	unsigned nhits;			/* queued */
+	int in_dispatch;		/* in ub_process() or hit delivery */
+	int dying;			/* free requested during a dispatch */
 	int broken;			/* the libunbound pipe failed */
 };
 
@@ -244,14 +308,331 @@ spf_unbound_slot_release(struct spf_unbound *r, struct spf_unbound_query *q)
 	r->pending--;
 }
 
+/*
+ * Answer cache
+ */
+
+/* Milliseconds on the monotonic clock (served by the vDSO, no syscall). */
+static uint64_t
+spf_unbound_now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		abort();	/* cannot fail for this clock: broken libc */
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * Seeded FNV-1a over the key.  Not a keyed PRF: chain lengths are capped
+ * (SPF_UNBOUND_CHAIN_MAX) so that names chosen to collide cost evictions,
+ * never long walks.
+ */
+static uint32_t
+spf_unbound_hash(const struct spf_unbound_cache *c, const char *name,
+    int type)
+{
+	uint64_t h = 0xcbf29ce484222325u ^ c->seed;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)name; *p != '\0'; p++)
+		h = (h ^ *p) * 0x100000001b3u;
+	h = (h ^ (uint64_t)(unsigned)type) * 0x100000001b3u;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/* Octets an entry for this answer takes; 0 above the per-entry bound. */
+static size_t
+spf_unbound_entry_size(const char *name, const struct spf_dns_answer *a)
+{
+	size_t n = sizeof(struct spf_unbound_entry) + strlen(name) + 1;
+	int i;
+
+	if (a->count < 0 || a->count > SPF_UNBOUND_CACHE_ENTRY_MAX)
+		return 0;
+	n += (size_t)a->count * (sizeof(unsigned char *) + sizeof(int));
+	for (i = 0; i < a->count && n <= SPF_UNBOUND_CACHE_ENTRY_MAX; i++) {
+		if (a->rdlen[i] < 0)
+			return 0;
+		n += (size_t)a->rdlen[i];
+	}
+	return n <= SPF_UNBOUND_CACHE_ENTRY_MAX ? n : 0;
+}
+
+/*
+ * Copies an answer into a new unlinked entry: header, rdata pointers,
+ * lengths, name, rdata (the pointer table is aligned: it follows the
+ * header, whose size is a multiple of its pointer alignment).  NULL when
+ * too large or out of memory: the answer is then simply not cached.
+ */
+static struct spf_unbound_entry *
+spf_unbound_entry_new(const char *name, uint32_t hash, int type,
+    const struct spf_dns_answer *a, uint64_t expires)
+{
+	size_t size = spf_unbound_entry_size(name, a);
+	size_t namelen = strlen(name) + 1;
+	struct spf_unbound_entry *e;
+	unsigned char *p;
+	int i;
+
+	if (size == 0 || (e = malloc(size)) == NULL)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	p = (unsigned char *)(e + 1);
+	e->rdata = (const unsigned char **)(void *)p;
+	p += (size_t)a->count * sizeof(*e->rdata);
+	e->rdlen = (int *)(void *)p;
+	p += (size_t)a->count * sizeof(*e->rdlen);
+	e->name = (char *)p;
+	memcpy(e->name, name, namelen);
+	p += namelen;
+	for (i = 0; i < a->count; i++) {
+		if (a->rdlen[i] > 0)
+			memcpy(p, a->rdata[i], (size_t)a->rdlen[i]);
+		e->rdata[i] = p;
+		e->rdlen[i] = a->rdlen[i];
+		p += a->rdlen[i];
+	}
+	e->hash = hash;
+	e->type = type;
+	e->status = a->status;
+	e->secure = a->secure != 0;
+	e->count = a->count;
+	e->expires = expires;
+	return e;
+}
+
+/* Drops one reference; frees the entry once unlinked and unreferenced. */
+static void
+spf_unbound_entry_unref(struct spf_unbound_entry *e)
+{
+	if (--e->refs == 0 && !e->linked)
+		free(e);
+}
+
+/* Takes e off the LRU list. */
+static void
+spf_unbound_lru_remove(struct spf_unbound_cache *c,
+    struct spf_unbound_entry *e)
+{
+	if (e->newer != NULL)
+		e->newer->older = e->older;
+	else
+		c->newest = e->older;
+	if (e->older != NULL)
+		e->older->newer = e->newer;
+	else
+		c->oldest = e->newer;
+	e->newer = e->older = NULL;
+}
+
+/* Puts e at the most recent end of the LRU list. */
+static void
+spf_unbound_lru_push(struct spf_unbound_cache *c, struct spf_unbound_entry *e)
+{
+	e->newer = NULL;
+	e->older = c->newest;
+	if (c->newest != NULL)
+		c->newest->newer = e;
+	else
+		c->oldest = e;
+	c->newest = e;
+}
+
+/* Removes e from the cache; frees it unless a queued hit still holds it. */
+static void
+spf_unbound_cache_unlink(struct spf_unbound_cache *c,
+    struct spf_unbound_entry *e)
+{
+	struct spf_unbound_entry **pp = &c->buckets[e->hash & c->mask];
+
+	while (*pp != e)
+		pp = &(*pp)->hnext;	/* e is on this chain: invariant */
+	*pp = e->hnext;
+	spf_unbound_lru_remove(c, e);
+	c->count--;
+	e->linked = 0;
+	if (e->refs == 0)
+		free(e);
+}
+
+/* The entry for (name, type), expired or not; NULL if none. */
+static struct spf_unbound_entry *
+spf_unbound_cache_get(const struct spf_unbound_cache *c, const char *name,
+    uint32_t hash, int type)
+{
+	struct spf_unbound_entry *e;
+
+	for (e = c->buckets[hash & c->mask]; e != NULL; e = e->hnext) {
+		if (e->hash == hash && e->type == type &&
+		    strcmp(e->name, name) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* A live entry for (name, type), now the most recent; NULL on a miss. */
+static struct spf_unbound_entry *
+spf_unbound_cache_find(struct spf_unbound_cache *c, const char *name,
+    uint32_t hash, int type, uint64_t now)
+{
+	struct spf_unbound_entry *e = spf_unbound_cache_get(c, name, hash,
+	    type);
+
+	if (e == NULL)
+		return NULL;
+	if (now >= e->expires) {
+		spf_unbound_cache_unlink(c, e);
+		return NULL;
+	}
+	spf_unbound_lru_remove(c, e);
+	spf_unbound_lru_push(c, e);
+	return e;
+}
+
+/*
+ * How long an answer may be served from the cache, in ms; 0 for never.
+ * ttl is ub_result's: the lowest remaining TTL of the answer's RRsets, or
+ * for NXDOMAIN/NODATA the negative TTL from the SOA (checked with
+ * libunbound 1.17: min(SOA TTL, SOA minimum), as RFC 2308 says).
+ */
+static uint64_t
+spf_unbound_cache_life(const struct spf_unbound_cache *c,
+    enum spf_dns_status status, int ttl)
+{
+	uint64_t ms;
+
+	if (ttl <= 0 || (status != SPF_DNS_ANSWER &&
+	    status != SPF_DNS_NODATA && status != SPF_DNS_NXDOMAIN))
+		return 0;
+	ms = (uint64_t)ttl * 1000u;
+	if (status != SPF_DNS_ANSWER && ms > SPF_UNBOUND_CACHE_NEG_TTL_MAX)
+		ms = SPF_UNBOUND_CACHE_NEG_TTL_MAX;
+	return ms < c->max_ttl_ms ? ms : c->max_ttl_ms;
+}
+
+/* Makes room in e's bucket and in the table, then links e in. */
+static void
+spf_unbound_cache_insert(struct spf_unbound_cache *c,
+    struct spf_unbound_entry *e)
+{
+	struct spf_unbound_entry **bucket = &c->buckets[e->hash & c->mask];
+	struct spf_unbound_entry *last = *bucket;
+	int n = 0;
+
+	while (last != NULL && last->hnext != NULL) {
+		last = last->hnext;
+		n++;
+	}
+	if (last != NULL && n + 1 >= SPF_UNBOUND_CHAIN_MAX)
+		spf_unbound_cache_unlink(c, last);	/* chain's oldest */
+	if (c->count >= c->max)
+		spf_unbound_cache_unlink(c, c->oldest);
+	e->hnext = *bucket;
+	*bucket = e;
+	spf_unbound_lru_push(c, e);
+	e->linked = 1;
+	c->count++;
+}
+
+/*
+ * Stores libunbound's final answer to (name, type), replacing any older
+ * one.  Only ANSWER, NODATA and NXDOMAIN with a TTL are kept; a BOGUS
+ * result removes what was cached for the question (fresher evidence that
+ * the data no longer validates); other failures leave it alone.
+ */
+static void
+spf_unbound_cache_store(struct spf_unbound_cache *c, const char *name,
+    uint32_t hash, int type, const struct spf_dns_answer *a, int ttl)
+{
+	struct spf_unbound_entry *e, *old;
+	uint64_t life = spf_unbound_cache_life(c, a->status, ttl);
+
+	if (a->status == SPF_DNS_BOGUS &&
+	    (old = spf_unbound_cache_get(c, name, hash, type)) != NULL)
+		spf_unbound_cache_unlink(c, old);
+	if (life == 0 || (e = spf_unbound_entry_new(name, hash, type, a,
+	    spf_unbound_now_ms() + life)) == NULL)
+		return;
+	if ((old = spf_unbound_cache_get(c, name, hash, type)) != NULL)
+		spf_unbound_cache_unlink(c, old);
+	spf_unbound_cache_insert(c, e);
+}
+
+/* Sets the cache up from the config (off when asked); -1 without memory. */
+static int
+spf_unbound_cache_init(struct spf_unbound_cache *c,
+    const struct spf_unbound_config *cfg)
+{
+	uint32_t n = 1;
+
+	if (cfg->cache_max_entries < 0 || cfg->cache_max_ttl_ms < 0)
+		return 0;
+	c->max = cfg->cache_max_entries > 0 ?
+	    (uint32_t)cfg->cache_max_entries :
+	    SPF_UNBOUND_CACHE_ENTRIES_DEFAULT;
+	c->max_ttl_ms = cfg->cache_max_ttl_ms > 0 ?
+	    (uint64_t)cfg->cache_max_ttl_ms : SPF_UNBOUND_CACHE_TTL_DEFAULT;
+	while (n < c->max)
+		n <<= 1;
+	if ((c->buckets = calloc(n, sizeof(*c->buckets))) == NULL)
+		return -1;
+	c->mask = n - 1;
+	if (getrandom(&c->seed, sizeof(c->seed), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(c->seed))
+		c->seed = spf_unbound_now_ms() ^ (uint64_t)(uintptr_t)c;
+	return 0;
+}
+
+/* Frees every entry (none is referenced any more) and the buckets. */
+static void
+spf_unbound_cache_clear(struct spf_unbound_cache *c)
+{
+	while (c->oldest != NULL)
+		spf_unbound_cache_unlink(c, c->oldest);
+	free(c->buckets);
+	c->buckets = NULL;
+}
+
+/* Takes a hit off the delivery queue. */
+static void
+spf_unbound_hit_unqueue(struct spf_unbound *r, struct spf_unbound_query *q)
+{
+	if (q->prev != NULL)
+		q->prev->next = q->next;
+	else
+		r->hit_head = q->next;
+	if (q->next != NULL)
+		q->next->prev = q->prev;
+	else
+		r->hit_tail = q->prev;
+	q->next = q->prev = NULL;
+	r->nhits--;
+}
+
 /* Takes q out of the table and frees it (the caller dealt with libunbound). */
 static void
 spf_unbound_query_drop(struct spf_unbound_query *q)
 {
-	spf_unbound_slot_release(q->owner, q);
+	struct spf_unbound *r = q->owner;
+
+	spf_unbound_slot_release(r, q);
+	if (q->entry != NULL) {
+		spf_unbound_hit_unqueue(r, q);
+		spf_unbound_entry_unref(q->entry);
+	}
 	if (q->timer != NULL)
 		event_free(q->timer);
 	free(q);
+}
+
+/* Forgets a question: at libunbound (ub_cancel) or in the hit queue. */
+static void
+spf_unbound_query_cancel(struct spf_unbound_query *q)
+{
+	if (q->entry == NULL)
+		(void)ub_cancel(q->owner->ctx, q->ub_id);
+	spf_unbound_query_drop(q);
 }
 
 /*
@@ -321,18 +702,22 @@ spf_unbound_map(int err, const struct ub_result *res,
 	}
 }
 
-/* libunbound's callback (from ub_process()): deliver, then free. */
+/* libunbound's callback (from ub_process()): cache, deliver, then free. */
 static void
 spf_unbound_answer_cb(void *mydata, int err, struct ub_result *res)
 {
 	struct spf_unbound_query *q = mydata;
+	struct spf_unbound_cache *c = &q->owner->cache;
 	struct spf_dns_answer ans;
 	spf_dns_cb *cb = q->cb;
 	void *arg = q->arg;
 	char buf[64];
 
-	spf_unbound_query_drop(q);
 	spf_unbound_map(err, res, &ans, buf, sizeof(buf));
+	if (c->buckets != NULL)
+		spf_unbound_cache_store(c, q->key, q->hash, q->type, &ans,
+		    err == 0 && res != NULL ? res->ttl : 0);
+	spf_unbound_query_drop(q);
 	cb(arg, &ans);
 	/* Caution: the resolver may be gone (deferred free) from here on. */
 	ub_resolve_free(res);
@@ -362,7 +747,7 @@ spf_unbound_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	/* Caution: the resolver may be freed by cb; do not touch r. */
 }
 
-/* Cancels and frees every question in flight; no callback runs. */
+/* Cancels and frees every question (in flight or queued hit); no callback. */
 static void
 spf_unbound_cancel_all(struct spf_unbound *r)
 {
@@ -371,10 +756,8 @@ spf_unbound_cancel_all(struct spf_unbound *r)
 	for (i = 0; i < r->nslots; i++) {
 		struct spf_unbound_query *q = r->slots[i].query;
 
-		if (q == NULL)
-			continue;
-		(void)ub_cancel(r->ctx, q->ub_id);
-		spf_unbound_query_drop(q);
+		if (q != NULL)
+			spf_unbound_query_cancel(q);
 	}
 }
 
@@ -384,12 +767,14 @@ spf_unbound_destroy(struct spf_unbound *r)
 {
 	if (r == NULL)
 		return;
-	if (r->ctx != NULL)
-		spf_unbound_cancel_all(r);
+	spf_unbound_cancel_all(r);	/* misses exist only with a ctx */
+	if (r->hit_ev != NULL)
+		event_free(r->hit_ev);
 	if (r->read_ev != NULL)
 		event_free(r->read_ev);
 	if (r->ctx != NULL)
 		ub_ctx_delete(r->ctx);
+	spf_unbound_cache_clear(&r->cache);
 	free(r->slots);
 	free(r);
 }
@@ -403,9 +788,9 @@ spf_unbound_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	r->in_process = 1;
+	r->in_dispatch = 1;
 	rc = ub_process(r->ctx);
-	r->in_process = 0;
+	r->in_dispatch = 0;
 	if (r->dying) {
 		spf_unbound_destroy(r);
 		return;
@@ -414,12 +799,60 @@ spf_unbound_read_cb(evutil_socket_t fd, short what, void *arg)
 		/*
 		 * The pipe to libunbound's thread failed; it will not
 		 * recover.  Stop polling it (EOF would spin the loop);
-		 * questions in flight end by their deadline and new ones are
-		 * refused.
+		 * questions in flight end by their deadline and new ones
+		 * that miss the cache are refused.
 		 */
 		r->broken = 1;
 		event_del(r->read_ev);
 	}
+}
+
+/* Delivers one queued hit; the question is gone before its callback. */
+static void
+spf_unbound_hit_deliver(struct spf_unbound_query *q)
+{
+	struct spf_unbound_entry *e = q->entry;
+	struct spf_dns_answer ans;
+	spf_dns_cb *cb = q->cb;
+	void *arg = q->arg;
+
+	e->refs++;		/* outlives the drop, until cb returns */
+	spf_unbound_query_drop(q);
+	memset(&ans, 0, sizeof(ans));
+	ans.status = e->status;
+	ans.secure = e->secure;
+	ans.count = e->count;
+	if (e->count > 0) {
+		ans.rdata = (const unsigned char *const *)e->rdata;
+		ans.rdlen = e->rdlen;
+	}
+	cb(arg, &ans);
+	spf_unbound_entry_unref(e);
+}
+
+/*
+ * hit_ev is active: delivers the hits queued until now.  Hits queued by
+ * these callbacks make the event active again and wait for the next
+ * round, so a callback that keeps asking cannot hold the loop here.
+ */
+static void
+spf_unbound_hits_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct spf_unbound *r = arg;
+	unsigned n = r->nhits;
+
+	(void)fd;
+	(void)what;
+	r->in_dispatch = 1;
+	while (n-- > 0 && r->hit_head != NULL && !r->dying)
+		spf_unbound_hit_deliver(r->hit_head);
+	r->in_dispatch = 0;
+	if (r->dying) {
+		spf_unbound_destroy(r);
+		return;
+	}
+	if (r->hit_head != NULL)
+		event_active(r->hit_ev, EV_TIMEOUT, 0);
 }
 
 /*
@@ -437,8 +870,10 @@ spf_unbound_plain(unsigned char c)
 /*
  * Writes name in the presentation form libunbound parses, escaping every
  * other octet as \DDD: a macro-expanded SPF name may hold '\' or spaces,
- * which libunbound would otherwise read as escapes.  Rejects empty labels,
- * labels over 63 octets and names over 253 octets.  -1 on error.
+ * which libunbound would otherwise read as escapes.  ASCII letters are
+ * lowered (DNS names compare without regard to ASCII case), so the
+ * result is also the cache key.  Rejects empty labels, labels over 63
+ * octets and names over 253 octets.  -1 on error.
  */
 static int
 spf_unbound_name(const char *name, char *out, size_t outlen)
@@ -461,7 +896,8 @@ spf_unbound_name(const char *name, char *out, size_t outlen)
 		} else if (++label > 63) {
 			return -1;
 		} else if (spf_unbound_plain(c)) {
-			w = snprintf(out + o, outlen - o, "%c", c);
+			w = snprintf(out + o, outlen - o, "%c",
+			    c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
 		} else {
 			w = snprintf(out + o, outlen - o, "\\%03u", c);
 		}
@@ -472,19 +908,18 @@ spf_unbound_name(const char *name, char *out, size_t outlen)
 	return label == 0 ? -1 : 0;
 }
 
-/* ops->query: asks libunbound and arms the deadline. */
+/*
+ * Answers from the cache: queues the hit and makes hit_ev active, so the
+ * callback runs from the loop (after the current callback returns) with
+ * no system call.
+ */
 static int
-spf_unbound_query(struct spf_resolver *resolver, const char *name,
-    enum spf_rrtype type, spf_dns_cb *cb, void *arg, uint64_t *query_id)
+spf_unbound_hit(struct spf_unbound *r, struct spf_unbound_entry *e,
+    spf_dns_cb *cb, void *arg, uint64_t *query_id)
 {
-	struct spf_unbound *r = (struct spf_unbound *)resolver;
 	struct spf_unbound_query *q;
-	char wire[SPF_UNBOUND_NAME_MAX];
 	uint64_t id;
 
-	if (r->broken || r->dying || name == NULL || cb == NULL ||
-	    spf_unbound_name(name, wire, sizeof(wire)) < 0)
-		return -1;
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return -1;
 	q->owner = r;
@@ -494,17 +929,78 @@ spf_unbound_query(struct spf_resolver *resolver, const char *name,
 		free(q);
 		return -1;
 	}
+	q->entry = e;
+	e->refs++;
+	q->prev = r->hit_tail;
+	if (r->hit_tail != NULL)
+		r->hit_tail->next = q;
+	else
+		r->hit_head = q;
+	r->hit_tail = q;
+	r->nhits++;
+	event_active(r->hit_ev, EV_TIMEOUT, 0);	/* no-op if already */
+	r->cache.hits++;
+	*query_id = id;
+	return 0;
+}
+
+/* Asks libunbound, keeping the key to cache the answer, and arms the
+ * deadline. */
+static int
+spf_unbound_miss(struct spf_unbound *r, const char *key, uint32_t hash,
+    enum spf_rrtype type, spf_dns_cb *cb, void *arg, uint64_t *query_id)
+{
+	size_t keylen = strlen(key) + 1;
+	struct spf_unbound_query *q;
+	uint64_t id;
+
+	if (r->broken || (q = calloc(1, sizeof(*q) + keylen)) == NULL)
+		return -1;
+	q->owner = r;
+	q->cb = cb;
+	q->arg = arg;
+	q->hash = hash;
+	q->type = (int)type;
+	memcpy(q->key, key, keylen);
+	if ((id = spf_unbound_slot_take(r, q)) == 0) {
+		free(q);
+		return -1;
+	}
 	q->timer = evtimer_new(r->base, spf_unbound_timeout_cb, q);
 	if (q->timer == NULL || evtimer_add(q->timer, r->deadline) != 0)
 		goto fail;
-	if (ub_resolve_async(r->ctx, wire, (int)type, SPF_UNBOUND_RR_CLASS_IN,
+	if (ub_resolve_async(r->ctx, key, (int)type, SPF_UNBOUND_RR_CLASS_IN,
 	    q, spf_unbound_answer_cb, &q->ub_id) != 0)
 		goto fail;
+	r->cache.misses++;
 	*query_id = id;
 	return 0;
 fail:
 	spf_unbound_query_drop(q);
 	return -1;
+}
+
+/* ops->query: answers from the cache, or asks libunbound. */
+static int
+spf_unbound_query(struct spf_resolver *resolver, const char *name,
+    enum spf_rrtype type, spf_dns_cb *cb, void *arg, uint64_t *query_id)
+{
+	struct spf_unbound *r = (struct spf_unbound *)resolver;
+	struct spf_unbound_entry *e;
+	char key[SPF_UNBOUND_NAME_MAX];
+	uint32_t hash = 0;
+
+	if (r->dying || name == NULL || cb == NULL ||
+	    spf_unbound_name(name, key, sizeof(key)) < 0)
+		return -1;
+	if (r->cache.buckets != NULL) {
+		hash = spf_unbound_hash(&r->cache, key, (int)type);
+		e = spf_unbound_cache_find(&r->cache, key, hash, (int)type,
+		    spf_unbound_now_ms());
+		if (e != NULL)
+			return spf_unbound_hit(r, e, cb, arg, query_id);
+	}
+	return spf_unbound_miss(r, key, hash, type, cb, arg, query_id);
 }
 
 /* ops->cancel: forgets a question; stale ids are ignored. */
@@ -514,13 +1010,11 @@ spf_unbound_cancel(struct spf_resolver *resolver, uint64_t query_id)
 	struct spf_unbound *r = (struct spf_unbound *)resolver;
 	struct spf_unbound_query *q = spf_unbound_slot_find(r, query_id);
 
-	if (q == NULL)
-		return;
-	(void)ub_cancel(r->ctx, q->ub_id);
-	spf_unbound_query_drop(q);
+	if (q != NULL)
+		spf_unbound_query_cancel(q);
 }
 
-/* ops->free: cancels everything; deferred while inside ub_process(). */
+/* ops->free: cancels everything; deferred while inside a dispatch. */
 static void
 spf_unbound_free(struct spf_resolver *resolver)
 {
@@ -528,7 +1022,7 @@ spf_unbound_free(struct spf_resolver *resolver)
 
 	if (r == NULL)
 		return;
-	if (r->in_process) {
+	if (r->in_dispatch) {
 		spf_unbound_cancel_all(r);
 		r->dying = 1;
 		return;
@@ -536,13 +1030,51 @@ spf_unbound_free(struct spf_resolver *resolver)
 	spf_unbound_destroy(r);
 }
 
-/* Questions in flight (tests); aborts on a resolver that is not ours. */
-unsigned
-spf_unbound_pending(const struct spf_resolver *resolver)
+/* Our resolver behind the interface; aborts on a foreign one. */
+static const struct spf_unbound *
+spf_unbound_of(const struct spf_resolver *resolver)
 {
 	if (resolver == NULL || resolver->ops != &spf_unbound_ops)
 		abort();	/* not ours: a programming error */
-	return ((const struct spf_unbound *)resolver)->pending;
+	return (const struct spf_unbound *)resolver;
+}
+
+/* Questions in flight or queued (tests). */
+unsigned
+spf_unbound_pending(const struct spf_resolver *resolver)
+{
+	return spf_unbound_of(resolver)->pending;
+}
+
+/* Questions answered from the cache (tests, benchmarks). */
+unsigned long
+spf_unbound_cache_hits(const struct spf_resolver *resolver)
+{
+	return spf_unbound_of(resolver)->cache.hits;
+}
+
+/* Questions sent to libunbound (tests, benchmarks). */
+unsigned long
+spf_unbound_cache_misses(const struct spf_resolver *resolver)
+{
+	return spf_unbound_of(resolver)->cache.misses;
+}
+
+/* Remaining life of a cached answer in ms, -1 if none (tests). */
+long
+spf_unbound_cache_ttl(const struct spf_resolver *resolver, const char *name,
+    enum spf_rrtype type)
+{
+	const struct spf_unbound_cache *c = &spf_unbound_of(resolver)->cache;
+	const struct spf_unbound_entry *e;
+	char key[SPF_UNBOUND_NAME_MAX];
+	uint64_t now = spf_unbound_now_ms();
+
+	if (c->buckets == NULL || spf_unbound_name(name, key, sizeof(key)) < 0)
+		return -1;
+	e = spf_unbound_cache_get(c, key, spf_unbound_hash(c, key, (int)type),
+	    (int)type);
+	return e != NULL && now < e->expires ? (long)(e->expires - now) : -1;
 }
 
 /*
@@ -586,8 +1118,11 @@ spf_unbound_tune(struct ub_ctx *ctx, const struct spf_unbound_config *c,
     char *err, size_t errlen)
 {
 	int upstream = c->nforwarders > 0 || c->nstubs > 0;
+	char range[16];
 
-	if (spf_unbound_option(ctx, "outgoing-range:", "1024", err, errlen) ||
+	snprintf(range, sizeof(range), "%d", c->outgoing_range > 0 ?
+	    c->outgoing_range : 1024);
+	if (spf_unbound_option(ctx, "outgoing-range:", range, err, errlen) ||
 	    spf_unbound_option(ctx, "outgoing-num-tcp:", "64", err, errlen) ||
 	    spf_unbound_option(ctx, "outbound-msg-retry:", "2", err, errlen) ||
 	    spf_unbound_option(ctx, "infra-keep-probing:", "yes", err,
@@ -807,6 +1342,9 @@ spf_unbound_local_zones(struct ub_ctx *ctx,
 		if ((rc = ub_ctx_zone_remove(ctx, zone)) != 0)
 			goto fail;
 	}
+	for (i = 0; i < c->ntransparent; i++)
+		if ((rc = ub_ctx_zone_remove(ctx, c->transparent_zones[i])) != 0)
+			goto fail;
 	return 0;
 fail:
 	if (c->no_dnssec)
@@ -859,14 +1397,21 @@ spf_unbound_config_check(const struct spf_unbound_config *c, char *err,
 		return -1;
 	}
 	if (c->nforwarders < 0 || (c->nforwarders > 0 && !c->forwarders) ||
-	    c->nstubs < 0 || (c->nstubs > 0 && !c->stubs)) {
+	    c->nstubs < 0 || (c->nstubs > 0 && !c->stubs) ||
+	    c->ntransparent < 0 || (c->ntransparent > 0 &&
+	    !c->transparent_zones)) {
 		spf_unbound_err(err, errlen, "bad forwarder or stub list");
+		return -1;
+	}
+	if (c->cache_max_entries > SPF_UNBOUND_CACHE_ENTRIES_MAX) {
+		spf_unbound_err(err, errlen, "cache_max_entries above %d",
+		    SPF_UNBOUND_CACHE_ENTRIES_MAX);
 		return -1;
 	}
 	return 0;
 }
 
-/* Builds the resolver: context, trust anchor, pipe event, deadline queue. */
+/* Builds the resolver: context, trust anchor, cache, events, deadlines. */
 struct spf_resolver *
 spf_unbound_new(struct event_base *base,
     const struct spf_unbound_config *config, char *err, size_t errlen)
@@ -893,6 +1438,15 @@ spf_unbound_new(struct event_base *base,
 	    SPF_UNBOUND_MAX_QUERIES_DEFAULT;
 	if ((r->ctx = spf_unbound_ctx_new(c, err, errlen)) == NULL)
 		goto fail;
+	if (spf_unbound_cache_init(&r->cache, c) < 0) {
+		spf_unbound_err(err, errlen, "out of memory (answer cache)");
+		goto fail;
+	}
+	r->hit_ev = event_new(base, -1, 0, spf_unbound_hits_cb, r);
+	if (r->hit_ev == NULL) {
+		spf_unbound_err(err, errlen, "out of memory (hit event)");
+		goto fail;
+	}
 	r->deadline_tv.tv_sec = r->timeout_ms / 1000;
 	r->deadline_tv.tv_usec = (r->timeout_ms % 1000) * 1000;
 	/* Every question has the same deadline: one O(1) timeout queue. */

@@ -7,8 +7,10 @@
 #   - ECDSA P-256 (algorithm 13) keys with ldns-keygen and zones signed with
 #     ldns-signzone: a parent "test." delegating with DS to good.test
 #     (signed), bogus.test (signed, then a TXT record changed after
-#     signing), expired.test (signed with a validity window in the past)
-#     and, without DS, to insecure.test (unsigned); plus unsigned reverse
+#     signing), expired.test (signed with a validity window in the past),
+#     short.test (signed, every TTL and the negative TTL 2 s: answer cache
+#     expiry) and, without DS, to insecure.test (unsigned); good.test
+#     also holds a TXT record over 4 KB (big.good.test); plus unsigned reverse
 #     zones (2.0.192.in-addr.arpa, 10.in-addr.arpa,
 #     8.b.d.0.1.0.0.2.ip6.arpa) and "invalid." that libunbound would
 #     otherwise answer locally;
@@ -83,16 +85,31 @@ keygen() {
 	(cd "$WORK" && ldns-keygen -a ECDSAP256SHA256 -k "$1")
 }
 
+# soa ZONE [TTL]: zone head; TTL (default 300) is also the SOA minimum,
+# hence the negative TTL.
 soa() {
-	printf '$ORIGIN %s\n$TTL 300\n' "$1"
-	printf '@ IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300\n'
+	local ttl=${2:-300}
+	printf '$ORIGIN %s\n$TTL %s\n' "$1" "$ttl"
+	printf '@ IN SOA ns.test. hostmaster.test. 1 3600 600 86400 %s\n' "$ttl"
 	printf '@ IN NS ns.test.\n'
 }
 
+# One TXT record of 18 strings of 250 octets: 4518 octets of rdata.
+big_txt() {
+	local i s
+	s=$(printf '%250s' '' | tr ' ' 'b')
+	printf 'big IN TXT'
+	for i in $(seq 18); do
+		printf ' "%s"' "$s"
+	done
+	printf '\n'
+}
+
 make_zones() {
-	local k_test k_good k_bogus k_expired
+	local k_test k_good k_bogus k_expired k_short
 
 	k_good=$(keygen good.test.)
+	k_short=$(keygen short.test.)
 	k_bogus=$(keygen bogus.test.)
 	k_expired=$(keygen expired.test.)
 	k_test=$(keygen test.)
@@ -105,7 +122,12 @@ make_zones() {
 		echo 'ptr IN TXT "v=spf1 ptr:good.test -all"'
 		echo 'mixed IN TXT "v=spf1 include:insecure.test -all"'
 		echo 'sp\032ace IN TXT "label with a space"'
+		big_txt
 	} >"$WORK/good.test.zone"
+	{
+		soa short.test. 2
+		echo '@ IN TXT "v=spf1 ip4:192.0.2.20 -all"'
+	} >"$WORK/short.test.zone"
 	{
 		soa bogus.test.
 		echo '@ IN TXT "v=spf1 ip4:192.0.2.10 -all"'
@@ -124,10 +146,11 @@ make_zones() {
 		echo 'ns IN A 127.0.0.1'
 		echo 'direct IN TXT "v=spf1 -all"'
 		local child
-		for child in good bogus expired insecure; do
+		for child in good bogus expired short insecure; do
 			echo "$child IN NS ns.test."
 		done
-		cat "$WORK/$k_good.ds" "$WORK/$k_bogus.ds" "$WORK/$k_expired.ds"
+		cat "$WORK/$k_good.ds" "$WORK/$k_bogus.ds" \
+		    "$WORK/$k_expired.ds" "$WORK/$k_short.ds"
 	} >"$WORK/test.zone"
 	{
 		soa 2.0.192.in-addr.arpa.
@@ -150,6 +173,7 @@ make_zones() {
 		cd "$WORK"
 		ldns-signzone -f good.test.signed good.test.zone "$k_good"
 		ldns-signzone -f bogus.test.signed bogus.test.zone "$k_bogus"
+		ldns-signzone -f short.test.signed short.test.zone "$k_short"
 		ldns-signzone -f expired.test.signed -i 20190101000000 \
 		    -e 20200101000000 expired.test.zone "$k_expired"
 		ldns-signzone -f test.signed test.zone "$k_test"
@@ -185,7 +209,8 @@ remote-control:
 	control-enable: no
 CONF
 	local z
-	for z in test. good.test. bogus.test. expired.test. insecure.test. \
+	for z in test. good.test. bogus.test. expired.test. short.test. \
+	    insecure.test. \
 	    2.0.192.in-addr.arpa. 10.in-addr.arpa. 8.b.d.0.1.0.0.2.ip6.arpa. \
 	    invalid.; do
 		local file="$z"signed
