@@ -3,6 +3,8 @@
 
 Usage: bench_relay.py SPFGATE_BINARY [--runs N] [--messages N] [--workers N]
 
+--workers defaults to one per core, the daemon's own default.
+
 Starts, on loopback only:
   - NSD serving bench.test with "v=spf1 ip4:127.0.0.1 -all" (the SPF pass
     path: every message costs a real SPF evaluation through libunbound,
@@ -218,7 +220,9 @@ def main():
     ap.add_argument("spfgate")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--messages", type=int, default=3000)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="spfgate workers (default: one per core, as the "
+                    "daemon does)")
     args = ap.parse_args()
 
     rig = Rig(os.path.abspath(args.spfgate), args.workers)
