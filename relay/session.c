@@ -207,17 +207,11 @@ session_count(const struct session *s, enum metric m)
 	metrics_inc(s->worker->setup->metrics, s->worker->id, m);
 }
 
-/* Frees everything; only outside our own dispatch. */
+/* Frees the state machine and the events a session owns (NULL-safe). */
 static void
-session_destroy(struct session *s)
+session_free_parts(struct session *s)
 {
-	struct worker *w = s->worker;
-
-	spf_eval_free(s->spf);
-	backend_free(s->backend);
 	smtp_server_free(s->smtp);
-	if (s->bev != NULL)
-		bufferevent_free(s->bev);
 	if (s->timer != NULL)
 		event_free(s->timer);
 	if (s->spf_timer != NULL)
@@ -226,6 +220,19 @@ session_destroy(struct session *s)
 		event_free(s->pump);
 	if (s->greet != NULL)
 		event_free(s->greet);
+}
+
+/* Frees everything; only outside our own dispatch. */
+static void
+session_destroy(struct session *s)
+{
+	struct worker *w = s->worker;
+
+	spf_eval_free(s->spf);
+	backend_free(s->backend);
+	if (s->bev != NULL)
+		bufferevent_free(s->bev);
+	session_free_parts(s);
 	if (s->limit_held)
 		connlimit_release(w->setup->connlimit, w->id, s->family,
 		    s->addr);
@@ -1626,15 +1633,7 @@ fail:
 		bufferevent_setfd(s->bev, -1);
 		bufferevent_free(s->bev);
 	}
-	smtp_server_free(s->smtp);
-	if (s->timer != NULL)
-		event_free(s->timer);
-	if (s->spf_timer != NULL)
-		event_free(s->spf_timer);
-	if (s->pump != NULL)
-		event_free(s->pump);
-	if (s->greet != NULL)
-		event_free(s->greet);
+	session_free_parts(s);
 	free(s);
 	return NULL;
 }
