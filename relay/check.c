@@ -58,12 +58,7 @@ static const char check_usage_text[] =
 static int
 check_usage_error(const char *what, const char *value)
 {
-	if (value != NULL)
-		fprintf(stderr, "spfgate check: %s: '%s'\n", what, value);
-	else
-		fprintf(stderr, "spfgate check: %s\n", what);
-	fputs(check_usage_text, stderr);
-	return EXIT_USAGE;
+	return command_usage_error("check", check_usage_text, what, value);
 }
 
 /* Maps an SPF result to the documented exit status. */

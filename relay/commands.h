@@ -16,4 +16,11 @@ int configtest_main(int argc, char **argv);
 int check_main(int argc, char **argv);
 int srs_main(int argc, char **argv);
 
+/*
+ * Prints "spfgate CMD: WHAT[: 'VALUE']" on one line, then usage, to
+ * stderr; returns EXIT_USAGE.
+ */
+int command_usage_error(const char *cmd, const char *usage,
+    const char *what, const char *value);
+
 #endif /* RELAY_COMMANDS_H */

@@ -39,6 +39,18 @@ version_main(int argc, char **argv)
 	return 0;
 }
 
+int
+command_usage_error(const char *cmd, const char *usage, const char *what,
+    const char *value)
+{
+	if (value != NULL)
+		fprintf(stderr, "spfgate %s: %s: '%s'\n", cmd, what, value);
+	else
+		fprintf(stderr, "spfgate %s: %s\n", cmd, what);
+	fputs(usage, stderr);
+	return EXIT_USAGE;
+}
+
 /* Prints the list of subcommands to f. */
 static void
 usage(FILE *f)

@@ -61,12 +61,7 @@ static const char srs_cmd_usage_text[] =
 static int
 srs_cmd_usage_error(const char *what, const char *value)
 {
-	if (value != NULL)
-		fprintf(stderr, "spfgate srs: %s: '%s'\n", what, value);
-	else
-		fprintf(stderr, "spfgate srs: %s\n", what);
-	fputs(srs_cmd_usage_text, stderr);
-	return EXIT_USAGE;
+	return command_usage_error("srs", srs_cmd_usage_text, what, value);
 }
 
 /* Parses a decimal in lo..hi; -1 if it is not one. */
