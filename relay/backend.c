@@ -1,7 +1,7 @@
 /*
  * backend.c - a backend MTA connection for one client session (backend.h).
  *
- * Life of a connection: CONNECTING (bufferevent_socket_connect) -> the
+ * Life of a connection: CONNECTING (stream_connect) -> the
  * smtp_client greets/EHLOs -> ready().  Until ready(), any failure moves
  * on to the next configured server; after it, failures are final.
  * One timer serves every wait; its deadline follows the SMTP client's
@@ -12,7 +12,8 @@
  * STARTTLS: the client state machine's starttls() only marks the backend;
  * the read callback, once the 220 has been fed and drained, drops any
  * further plaintext and wraps the connection (relay/tls.h).  The
- * handshake's end arrives as BEV_EVENT_CONNECTED on the TLS bufferevent.
+ * handshake's end arrives as BEV_EVENT_CONNECTED on the TLS bufferevent
+ * the stream adopted (relay/stream.h).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -29,6 +30,7 @@
 #include "relay/backend.h"
 #include "relay/log.h"
 #include "relay/session.h"
+#include "relay/stream.h"
 #include "relay/tls.h"
 
 #define BACKEND_HIGH_WATER (256 * 1024)	/* stop reading the client */
@@ -41,7 +43,7 @@ struct backend {
 	const struct backend_events *ev;
 	void *ctx;
 	struct smtp_client_peer peer;
-	struct bufferevent *bev;
+	struct stream *st;		/* connection to the current server */
 	struct smtp_client *client;
 	struct certs_client *tls;	/* our reference; NULL: no STARTTLS */
 	int tls_pending;		/* 220 to STARTTLS: wrap after feed */
@@ -91,9 +93,8 @@ backend_disconnect(struct backend *b)
 	b->tls_handshaking = 0;
 	smtp_client_free(b->client);
 	b->client = NULL;
-	if (b->bev != NULL)
-		bufferevent_free(b->bev);
-	b->bev = NULL;
+	stream_free(b->st);
+	b->st = NULL;
 	if (b->timer != NULL)
 		evtimer_del(b->timer);
 }
@@ -211,9 +212,9 @@ backend_client_write(void *ctx, const char *data, size_t len)
 {
 	struct backend *b = ctx;
 
-	if (b->bev == NULL)
+	if (b->st == NULL)
 		return -1;
-	return bufferevent_write(b->bev, data, len) < 0 ? -1 : 0;
+	return stream_write(b->st, data, len) < 0 ? -1 : 0;
 }
 
 /* smtp_client: session established. */
@@ -266,16 +267,16 @@ static const struct smtp_client_callbacks backend_client_cb = {
 
 /* Bytes from the backend: feed the client state machine. */
 static void
-backend_read_cb(struct bufferevent *bev, void *arg)
+backend_read_cb(struct stream *st, void *arg)
 {
 	struct backend *b = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = stream_input(st);
 	unsigned char *data;
 	size_t len;
 
 	backend_enter(b);
-	/* Caution: a failure may replace b->bev (fail-over) or free it. */
-	while (!b->dead && b->bev == bev && b->client != NULL &&
+	/* Caution: a failure may replace b->st (fail-over) or free it. */
+	while (!b->dead && b->st == st && b->client != NULL &&
 	    (len = evbuffer_get_length(in)) > 0) {
 		if (len > BACKEND_READ_CHUNK)
 			len = BACKEND_READ_CHUNK;
@@ -284,7 +285,7 @@ backend_read_cb(struct bufferevent *bev, void *arg)
 			break;
 		evbuffer_drain(in, len);
 		if (b->tls_pending) {
-			/* Caution: swaps b->bev; in belongs to the old one. */
+			/* Caution: swaps the stream's input buffer. */
 			backend_tls_begin(b);
 			break;
 		}
@@ -294,11 +295,11 @@ backend_read_cb(struct bufferevent *bev, void *arg)
 
 /* Output drained below the low watermark: let the owner read again. */
 static void
-backend_write_cb(struct bufferevent *bev, void *arg)
+backend_drained_cb(struct stream *st, void *arg)
 {
 	struct backend *b = arg;
 
-	(void)bev;
+	(void)st;
 	if (!b->congested)
 		return;
 	b->congested = 0;
@@ -309,7 +310,7 @@ backend_write_cb(struct bufferevent *bev, void *arg)
 
 /* Connected, closed or failed. */
 static void
-backend_event_cb(struct bufferevent *bev, short what, void *arg)
+backend_event_cb(struct stream *st, short what, void *arg)
 {
 	struct backend *b = arg;
 	char why[320], reason[256];
@@ -319,13 +320,13 @@ backend_event_cb(struct bufferevent *bev, short what, void *arg)
 			backend_tls_ready(b);
 			return;
 		}
-		session_set_nodelay(bufferevent_getfd(bev));
+		session_set_nodelay(stream_fd(st));
 		backend_arm(b);
 		return;
 	}
 	backend_enter(b);
 	if (b->tls_handshaking) {
-		tls_failure(bev, reason, sizeof(reason));
+		tls_failure(stream_bufferevent(st), reason, sizeof(reason));
 		snprintf(why, sizeof(why), "STARTTLS handshake failed: %s",
 		    reason);
 		backend_fail(b, why, NULL);
@@ -342,6 +343,12 @@ backend_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	backend_leave(b);
 }
+
+static const struct stream_callbacks backend_stream_cb = {
+	.read = backend_read_cb,
+	.drained = backend_drained_cb,
+	.event = backend_event_cb,
+};
 
 /* The current wait's deadline passed. */
 static void
@@ -385,25 +392,25 @@ backend_server_ip(const struct backend *b, char *ip, size_t iplen)
 static void
 backend_tls_begin(struct backend *b)
 {
-	struct evbuffer *in = bufferevent_get_input(b->bev);
-	char ip[INET6_ADDRSTRLEN] = "", err[320], why[400];
+	struct evbuffer *in = stream_input(b->st);
+	char ip[INET6_ADDRSTRLEN] = "", err[320] = "out of memory", why[400];
+	struct bufferevent *under, *bev = NULL;
 
 	b->tls_pending = 0;
 	/* The client already failed if anything followed the 220. */
 	evbuffer_drain(in, evbuffer_get_length(in));
 	backend_server_ip(b, ip, sizeof(ip));
-	b->bev = tls_client_wrap(b->base, b->bev, b->tls,
-	    b->conf->backend.tls_name, ip, err, sizeof(err));
-	if (b->bev == NULL) {
+	under = stream_hand_over(b->st);
+	if (under != NULL)
+		bev = tls_client_wrap(b->base, under, b->tls,
+		    b->conf->backend.tls_name, ip, err, sizeof(err));
+	if (bev == NULL) {
 		snprintf(why, sizeof(why), "STARTTLS: %s", err);
 		backend_fail(b, why, NULL);
 		return;
 	}
 	b->tls_handshaking = 1;
-	bufferevent_setcb(b->bev, backend_read_cb, backend_write_cb,
-	    backend_event_cb, b);
-	bufferevent_setwatermark(b->bev, EV_WRITE, BACKEND_LOW_WATER, 0);
-	bufferevent_enable(b->bev, EV_READ | EV_WRITE);
+	stream_adopt(b->st, bev);
 	backend_arm(b);
 }
 
@@ -414,7 +421,7 @@ backend_tls_ready(struct backend *b)
 	struct tls_info info;
 
 	b->tls_handshaking = 0;
-	tls_get_info(b->bev, &info);
+	tls_get_info(stream_bufferevent(b->st), &info);
 	log_msg(LOG_INFO, "event=backend_tls server=%s version=%s cipher=%s "
 	    "bits=%d verified=%s", b->server_text, info.version, info.cipher,
 	    info.bits, info.verified ? "yes" : "no");
@@ -459,19 +466,16 @@ backend_try_server(struct backend *b)
 	backend_format_server(b);
 	backend_client_config(b, &cc);
 	b->client = smtp_client_new(&cc, &backend_client_cb, b);
-	b->bev = bufferevent_socket_new(b->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (b->client == NULL || b->bev == NULL) {
+	b->st = stream_new(b->base, -1, &backend_stream_cb, b);
+	if (b->client == NULL || b->st == NULL) {
 		backend_fail(b, "out of memory", NULL);
 		return;
 	}
-	bufferevent_setcb(b->bev, backend_read_cb, backend_write_cb,
-	    backend_event_cb, b);
-	bufferevent_setwatermark(b->bev, EV_WRITE, BACKEND_LOW_WATER, 0);
-	bufferevent_enable(b->bev, EV_READ | EV_WRITE);
+	stream_set_marks(b->st, 0, BACKEND_LOW_WATER);
 	backend_arm(b);
-	if (bufferevent_socket_connect(b->bev,
+	if (stream_connect(b->st,
 	    (const struct sockaddr *)&servers->v[b->server].ss,
-	    (int)servers->v[b->server].len) < 0) {
+	    (socklen_t)servers->v[b->server].len) < 0) {
 		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
 		backend_fail(b, why, NULL);
 	}
@@ -594,8 +598,7 @@ backend_data_write(struct backend *b, const char *data, size_t len)
 		return -1;
 	if (smtp_client_data_write(b->client, data, len) < 0)
 		return -1;
-	if (b->bev != NULL && evbuffer_get_length(
-	    bufferevent_get_output(b->bev)) > BACKEND_HIGH_WATER)
+	if (b->st != NULL && stream_output_length(b->st) > BACKEND_HIGH_WATER)
 		b->congested = 1;
 	return backend_sent(b, 0);
 }

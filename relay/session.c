@@ -23,8 +23,8 @@
  *
  * TLS (relay/tls.h): STARTTLS only marks the session; session_pump(),
  * right after the STARTTLS line is consumed, discards every plaintext
- * byte still buffered (CVE-2011-0411) and swaps s->bev for a TLS filter
- * over the old one.  The handshake has its own deadline ([tls]
+ * byte still buffered (CVE-2011-0411) and puts a TLS filter under the
+ * client's stream (relay/stream.h).  The handshake has its own deadline ([tls]
  * handshake_timeout) on the client timer; once done, the state machine
  * is reset (EHLO again).  An implicit-TLS listener greets only after its
  * handshake.  A session that ends over TLS hands its connection to
@@ -50,6 +50,7 @@
 #include "relay/proxy.h"
 #include "relay/session.h"
 #include "relay/srs_gate.h"
+#include "relay/stream.h"
 #include "relay/tls.h"
 #include "relay/worker.h"
 #include "smtp/smtp_server.h"
@@ -96,7 +97,7 @@ struct session {
 	const struct conf_listener *listener;
 	char id[24];
 
-	struct bufferevent *bev;
+	struct stream *st;		/* the client connection */
 	struct smtp_server *smtp;
 	struct smtp_server_config smtp_cfg;
 	struct backend *backend;
@@ -230,8 +231,7 @@ session_destroy(struct session *s)
 
 	spf_eval_free(s->spf);
 	backend_free(s->backend);
-	if (s->bev != NULL)
-		bufferevent_free(s->bev);
+	stream_free(s->st);
 	session_free_parts(s);
 	if (s->limit_held)
 		connlimit_release(w->setup->connlimit, w->id, s->family,
@@ -252,8 +252,8 @@ session_free(struct session *s)
 		return;
 	if (s->in_dispatch > 0) {
 		s->dead = 1;
-		if (s->bev != NULL)
-			bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+		if (s->st != NULL)
+			stream_quiet(s->st);
 		return;
 	}
 	session_destroy(s);
@@ -299,7 +299,7 @@ session_proxy_refuse(struct session *s, const char *why)
 	n = snprintf(line, sizeof(line), "421 4.7.0 %s Error: %s\r\n",
 	    s->conf->server.hostname, why);
 	if (n > 0 && (size_t)n < sizeof(line))
-		(void)send(bufferevent_getfd(s->bev), line, (size_t)n,
+		(void)send(stream_fd(s->st), line, (size_t)n,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
 	session_free(s);
 }
@@ -355,7 +355,7 @@ session_proxy_apply(struct session *s, const struct proxy_info *info)
 static int
 session_proxy_input(struct session *s)
 {
-	struct evbuffer *in = bufferevent_get_input(s->bev);
+	struct evbuffer *in = stream_input(s->st);
 	struct proxy_info info;
 	unsigned char *data;
 	size_t len;
@@ -396,17 +396,17 @@ session_pump(struct session *s)
 	unsigned char *data;
 	size_t len, used;
 
-	if (s->dead || s->closing || s->bev == NULL ||
+	if (s->dead || s->closing || s->st == NULL ||
 	    s->tls == SESSION_TLS_HANDSHAKE)
 		return;
 	if (s->proxy_wait && (session_proxy_input(s) <= 0 ||
 	    s->tls == SESSION_TLS_HANDSHAKE))
 		return;
 	if (s->backend != NULL && backend_congested(s->backend)) {
-		bufferevent_disable(s->bev, EV_READ);
+		stream_read_disable(s->st);
 		return;
 	}
-	in = bufferevent_get_input(s->bev);
+	in = stream_input(s->st);
 	session_enter(s);
 	while (!s->dead && !s->closing &&
 	    (len = evbuffer_get_length(in)) > 0) {
@@ -414,18 +414,18 @@ session_pump(struct session *s)
 			len = SESSION_READ_CHUNK;
 		data = evbuffer_pullup(in, (ev_ssize_t)len);
 		used = smtp_server_feed(s->smtp, (const char *)data, len);
-		if (s->dead || s->bev == NULL)
+		if (s->dead || s->st == NULL)
 			break;
 		if (used == 0)
 			break;
 		evbuffer_drain(in, used);
 		if (s->tls == SESSION_TLS_REQUESTED) {
-			/* Caution: swaps s->bev; in belongs to the old one. */
+			/* Caution: swaps the stream's input buffer. */
 			session_tls_begin(s);
 			break;
 		}
 		if (s->backend != NULL && backend_congested(s->backend)) {
-			bufferevent_disable(s->bev, EV_READ);
+			stream_read_disable(s->st);
 			break;
 		}
 	}
@@ -445,26 +445,26 @@ session_pump_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Client bytes arrived. */
 static void
-session_read_cb(struct bufferevent *bev, void *arg)
+session_read_cb(struct stream *st, void *arg)
 {
-	(void)bev;
+	(void)st;
 	session_pump(arg);
 }
 
 /* Output drained: finish closing if that was pending. */
 static void
-session_write_cb(struct bufferevent *bev, void *arg)
+session_drained_cb(struct stream *st, void *arg)
 {
 	struct session *s = arg;
 
-	(void)bev;
+	(void)st;
 	if (s->closing)
 		session_free(s);
 }
 
 /* The client closed the connection or it broke. */
 static void
-session_event_cb(struct bufferevent *bev, short what, void *arg)
+session_event_cb(struct stream *st, short what, void *arg)
 {
 	struct session *s = arg;
 	char why[256], quoted[SESSION_QUOTE_MAX];
@@ -475,13 +475,12 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) &&
 	    s->tls == SESSION_TLS_HANDSHAKE) {
-		tls_failure(bev, why, sizeof(why));
+		tls_failure(stream_bufferevent(st), why, sizeof(why));
 		log_msg(LOG_INFO, "session=%s event=tls_failed client=%s "
 		    "mode=%s reason=%s", s->id, s->ip, s->tls_implicit ?
 		    "implicit" : "starttls", log_quote_str(quoted,
 		    sizeof(quoted), why));
-		tls_close(s->bev);	/* let our alert reach the client */
-		s->bev = NULL;
+		tls_close(stream_release(st));	/* our alert to the client */
 		session_free(s);
 		return;
 	}
@@ -548,15 +547,6 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
  * TLS
  */
 
-/* Callbacks and input limit of the client connection (again after a swap). */
-static void
-session_bev_setup(struct session *s)
-{
-	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
-	    session_event_cb, s);
-	bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_READ_HIGH_WATER);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-}
 
 /* The whole handshake must finish within [tls] handshake_timeout. */
 static void
@@ -579,7 +569,7 @@ session_tls_deadline(struct session *s)
 static void
 session_tls_begin(struct session *s)
 {
-	struct evbuffer *in = bufferevent_get_input(s->bev);
+	struct evbuffer *in = stream_input(s->st);
 	size_t extra = evbuffer_get_length(in);
 
 	if (extra > 0) {
@@ -599,19 +589,22 @@ session_tls_begin(struct session *s)
 static void
 session_tls_wrap(struct session *s)
 {
-	char err[256];
+	struct bufferevent *under, *bev = NULL;
+	char err[256] = "out of memory";
 
 	s->tls = SESSION_TLS_HANDSHAKE;
-	s->bev = tls_server_wrap(s->worker->base, s->bev,
-	    s->worker->tls.server, err, sizeof(err));
-	if (s->bev == NULL) {
+	under = stream_hand_over(s->st);
+	if (under != NULL)
+		bev = tls_server_wrap(s->worker->base, under,
+		    s->worker->tls.server, err, sizeof(err));
+	if (bev == NULL) {
 		log_msg(LOG_WARNING, "session=%s event=tls_failed client=%s "
 		    "mode=%s reason=\"%s\"", s->id, s->ip, s->tls_implicit ?
 		    "implicit" : "starttls", err);
 		session_free(s);
 		return;
 	}
-	session_bev_setup(s);
+	stream_adopt(s->st, bev);
 	session_tls_deadline(s);
 }
 
@@ -624,7 +617,7 @@ session_tls_ready(struct session *s)
 
 	if (s->tls != SESSION_TLS_HANDSHAKE)
 		return;
-	tls_get_info(s->bev, &info);
+	tls_get_info(stream_bufferevent(s->st), &info);
 	snprintf(s->tls_version, sizeof(s->tls_version), "%s", info.version);
 	snprintf(s->tls_cipher, sizeof(s->tls_cipher), "%s", info.cipher);
 	s->tls_bits = info.bits;
@@ -896,8 +889,8 @@ session_backend_failed(void *ctx, const char *why,
 	default:
 		break;
 	}
-	if (s->bev != NULL && !s->dead)
-		bufferevent_enable(s->bev, EV_READ);
+	if (s->st != NULL && !s->dead)
+		stream_read_enable(s->st);
 	session_leave(s);
 }
 
@@ -907,8 +900,8 @@ session_backend_drained(void *ctx)
 {
 	struct session *s = ctx;
 
-	if (s->bev != NULL)
-		bufferevent_enable(s->bev, EV_READ);
+	if (s->st != NULL)
+		stream_read_enable(s->st);
 	session_schedule_pump(s);
 }
 
@@ -1185,8 +1178,8 @@ session_smtp_write(void *ctx, const char *data, size_t len)
 	 * overlong line, a trickled command) never extends it.
 	 */
 	s->armed = SMTP_SERVER_TIMEOUT_NONE;
-	if (s->bev != NULL)
-		bufferevent_write(s->bev, data, len);
+	if (s->st != NULL)
+		(void)stream_write(s->st, data, len);
 }
 
 /* The final 221/421 was queued: flush and go. */
@@ -1194,20 +1187,21 @@ static void
 session_smtp_close(void *ctx)
 {
 	struct session *s = ctx;
+	struct bufferevent *bev;
 
 	s->closing = 1;
-	if (s->bev != NULL && s->tls == SESSION_TLS_ACTIVE) {
-		tls_close(s->bev);	/* flushes the reply, close_notify */
-		s->bev = NULL;
+	if (s->st != NULL && s->tls == SESSION_TLS_ACTIVE) {
+		bev = stream_release(s->st);
+		if (bev != NULL)
+			tls_close(bev);	/* flushes the reply, close_notify */
 		session_free(s);
 		return;
 	}
-	if (s->bev == NULL ||
-	    evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
+	if (s->st == NULL || stream_output_length(s->st) == 0) {
 		session_free(s);
 		return;
 	}
-	bufferevent_disable(s->bev, EV_READ);
+	stream_read_disable(s->st);	/* free once the reply left */
 }
 
 /* HELO/EHLO: a new name invalidates a cached HELO verdict. */
@@ -1471,25 +1465,51 @@ static const struct smtp_server_cb session_smtp_cb = {
  * Creation
  */
 
-/* The socket's bufferevent: TLS from the first byte, or plain. */
-static struct bufferevent *
-session_bev_new(struct session *s, evutil_socket_t fd)
+static const struct stream_callbacks session_stream_cb = {
+	.read = session_read_cb,
+	.drained = session_drained_cb,
+	.event = session_event_cb,
+};
+
+/*
+ * The client's stream: TLS from the first byte, or plain.  NULL on
+ * failure, fd then still the caller's.
+ */
+static struct stream *
+session_stream_new(struct session *s, evutil_socket_t fd)
 {
-	char err[256];
+	struct event_base *base = s->worker->base;
 	struct bufferevent *bev;
+	struct stream *st;
+	char err[256];
 
 	/* Behind a PROXY header, TLS starts once the header is read. */
 	if (!s->tls_implicit || s->listener->proxy_protocol)
-		return bufferevent_socket_new(s->worker->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
-	if (s->worker->tls.server == NULL)
-		return NULL;
-	bev = tls_server_socket(s->worker->base, s->worker->tls.server, err,
-	    sizeof(err));
-	if (bev == NULL)
-		log_msg(LOG_WARNING, "session=%s event=tls_failed client=%s "
-		    "mode=implicit reason=\"%s\"", s->id, s->ip, err);
-	return bev;
+		st = stream_new(base, fd, &session_stream_cb, s);
+	else {
+		if (s->worker->tls.server == NULL)
+			return NULL;
+		bev = tls_server_socket(base, s->worker->tls.server, err,
+		    sizeof(err));
+		if (bev == NULL) {
+			log_msg(LOG_WARNING, "session=%s event=tls_failed "
+			    "client=%s mode=implicit reason=\"%s\"", s->id,
+			    s->ip, err);
+			return NULL;
+		}
+		st = NULL;
+		if (bufferevent_setfd(bev, fd) == 0)
+			st = stream_new_bufferevent(base, bev,
+			    &session_stream_cb, s);
+		if (st == NULL) {
+			bufferevent_setfd(bev, -1);
+			bufferevent_free(bev);
+			return NULL;
+		}
+	}
+	if (st != NULL)
+		stream_set_marks(st, SESSION_READ_HIGH_WATER, 0);
+	return st;
 }
 
 /* Sends the greeting, or starts the greeting delay. */
@@ -1600,13 +1620,12 @@ session_new(struct worker *w, evutil_socket_t fd,
 	s->pump = event_new(w->base, -1, 0, session_pump_cb, s);
 	if (s->conf->server.greet_delay > 0)
 		s->greet = evtimer_new(w->base, session_greet_cb, s);
-	s->bev = session_bev_new(s, fd);
 	if (s->smtp == NULL || s->timer == NULL || s->spf_timer == NULL ||
-	    s->pump == NULL || s->bev == NULL ||
+	    s->pump == NULL ||
 	    (s->conf->server.greet_delay > 0 && s->greet == NULL))
 		goto fail;
-	if (s->tls_implicit && !listener->proxy_protocol &&
-	    bufferevent_setfd(s->bev, fd) < 0)
+	s->st = session_stream_new(s, fd);	/* the last step that fails */
+	if (s->st == NULL)
 		goto fail;
 	/* Behind a proxy the limits apply to the client it names. */
 	s->proxy_wait = listener->proxy_protocol;
@@ -1615,7 +1634,6 @@ session_new(struct worker *w, evutil_socket_t fd,
 	w->nsessions++;
 	session_count(s, METRIC_CONNECTIONS);
 	metrics_gauge_add(w->setup->metrics, w->id, METRIC_SESSIONS, 1);
-	session_bev_setup(s);
 	log_msg(LOG_INFO, "session=%s event=connect client=%s port=%u "
 	    "listener=%s", s->id, s->ip, s->port, listener->name);
 	if (s->proxy_wait)
@@ -1628,11 +1646,7 @@ session_new(struct worker *w, evutil_socket_t fd,
 	session_arm_timer(s);
 	return s;
 fail:
-	if (s->bev != NULL) {
-		/* The caller still owns fd on failure. */
-		bufferevent_setfd(s->bev, -1);
-		bufferevent_free(s->bev);
-	}
+	/* No stream was made: the caller still owns fd. */
 	session_free_parts(s);
 	free(s);
 	return NULL;

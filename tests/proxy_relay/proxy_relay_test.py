@@ -9,7 +9,9 @@ frontend per PROXY version in front of it.  A client bound to 127.0.0.5
 talks through HAProxy; spfgate must see 127.0.0.5, not the proxy, in its
 log, in the Received header it adds, and for its connection limits.  A
 client connecting straight to the proxy listener from an untrusted
-address gets 421.  Prints "N passed, N failed".
+address gets 421.  An implicit-TLS proxy listener must take a PROXY
+header and the ClientHello that follows it in the same segment, and
+serve TLS clients through HAProxy.  Prints "N passed, N failed".
 """
 
 import glob
@@ -17,6 +19,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -99,6 +102,102 @@ def smtp(port, source, sender, rcpt, seconds=10):
     return replies
 
 
+def tls_after_header(port, header, seconds=10):
+    """Sends header and the ClientHello in one segment, finishes the
+    handshake; returns (greeting, EHLO reply, TLS version) over TLS."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing)
+    s = socket.create_connection(("127.0.0.1", port), seconds)
+    deadline = time.time() + seconds
+
+    def pump():
+        data = s.recv(65536)
+        if not data:
+            raise EOFError("connection closed")
+        incoming.write(data)
+
+    def send_pending():
+        if outgoing.pending:
+            s.sendall(outgoing.read())
+
+    def line_reply():
+        buf = b""
+        while time.time() < deadline:
+            try:
+                buf += tls.read(4096)
+            except ssl.SSLWantReadError:
+                pump()
+                continue
+            if any(len(l) >= 4 and l[3:4] == b" "
+                   for l in buf.split(b"\r\n")):
+                break
+        return buf.decode("ascii", "replace")
+
+    try:
+        try:
+            tls.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        s.sendall(header + outgoing.read())     # one write, one segment
+        while time.time() < deadline:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                send_pending()
+                pump()
+        send_pending()
+        greeting = line_reply()
+        tls.write(b"EHLO tls.proxy.test\r\n")
+        send_pending()
+        ehlo = line_reply()
+        tls.write(b"QUIT\r\n")
+        send_pending()
+        return greeting, ehlo, tls.version()
+    finally:
+        s.close()
+
+
+def smtp_tls(port, source, sender, rcpt, seconds=10):
+    """One transaction over implicit TLS from source; the replies."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    raw = socket.socket()
+    raw.settimeout(seconds)
+    raw.bind((source, 0))
+    raw.connect(("127.0.0.1", port))
+    replies = []
+    try:
+        s = ctx.wrap_socket(raw)
+        f = s.makefile("rb")
+
+        def reply():
+            while True:
+                line = f.readline().decode("ascii", "replace")
+                if not line or len(line) < 4 or line[3] != "-":
+                    replies.append(line.rstrip("\r\n"))
+                    return
+
+        reply()
+        for cmd in ("EHLO tls.client.test", "MAIL FROM:<%s>" % sender,
+                    "RCPT TO:<%s>" % rcpt, "DATA"):
+            s.sendall(cmd.encode() + b"\r\n")
+            reply()
+        s.sendall(b"Subject: proxied tls\r\n\r\nbody\r\n.\r\n")
+        reply()
+        s.sendall(b"QUIT\r\n")
+        reply()
+    except (OSError, ssl.SSLError) as e:
+        replies.append("error: %s" % e)
+    finally:
+        raw.close()
+    return replies
+
+
 def main():
     spfgate = os.path.abspath(sys.argv[1])
     for tool in ("haproxy", "smtp-sink"):
@@ -115,7 +214,17 @@ def main():
     shutil.chown(dump, "nobody")
     sink_port, relay_port = free_port(), free_port()
     v1_port, v2_port = free_port(), free_port()
+    tls_relay_port, tls_v1_port = free_port(), free_port()
     try:
+        cert, key = (os.path.join(work, "cert.pem"),
+                     os.path.join(work, "key.pem"))
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                        "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-days", "2", "-subj", "/CN=relay.proxy.test",
+                        "-keyout", key, "-out", cert],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=True)
+        os.chmod(key, 0o600)
         start(["smtp-sink", "-u", "nobody", "-d", dump + "/%M.",
                "127.0.0.1:%d" % sink_port, "100"],
               open(os.path.join(work, "sink.log"), "w"))
@@ -126,10 +235,14 @@ def main():
                     "[listener lb]\naddress = 127.0.0.1:%d\n"
                     "proxy_protocol = yes\n"
                     "trusted_proxies = 127.0.0.1/32\n"
+                    "[listener lbtls]\naddress = 127.0.0.1:%d\n"
+                    "proxy_protocol = yes\ntls = implicit\n"
+                    "trusted_proxies = 127.0.0.1/32\n"
+                    "[certificate test]\ncert_file = %s\nkey_file = %s\n"
                     "[spf]\nskip_networks = 127.0.0.0/8\n"
                     "[dns]\ndnssec = no\nforward = 127.0.0.1@9\n"
                     "[backend]\nservers = 127.0.0.1:%d\n"
-                    % (relay_port, sink_port))
+                    % (relay_port, tls_relay_port, cert, key, sink_port))
         relay_log = os.path.join(work, "spfgate.log")
         relay = start([spfgate, "serve", "-c", conf], open(relay_log, "w"))
         hcfg = os.path.join(work, "haproxy.cfg")
@@ -141,11 +254,16 @@ def main():
                     "frontend v2\n  bind 127.0.0.1:%d\n  default_backend b2\n"
                     "backend b1\n  server s 127.0.0.1:%d send-proxy\n"
                     "backend b2\n  server s 127.0.0.1:%d send-proxy-v2\n"
-                    % (v1_port, v2_port, relay_port, relay_port))
+                    "frontend v1tls\n  bind 127.0.0.1:%d\n"
+                    "  default_backend b1tls\n"
+                    "backend b1tls\n  server s 127.0.0.1:%d send-proxy\n"
+                    % (v1_port, v2_port, relay_port, relay_port,
+                       tls_v1_port, tls_relay_port))
         start(["haproxy", "-db", "-f", hcfg],
               open(os.path.join(work, "haproxy.log"), "w"))
         ok = all(wait_port(p) for p in (sink_port, relay_port, v1_port,
-                                         v2_port))
+                                         v2_port, tls_relay_port,
+                                         tls_v1_port))
         check("rig-up", ok, "a server did not start")
 
         for name, port, src in (("v1", v1_port, "127.0.0.5"),
@@ -186,6 +304,36 @@ def main():
         check("other-client-still-served", any(
             r.startswith("250 2.0.0") for r in replies), replies)
         hold.close()
+
+        # Implicit TLS behind a proxy: the header and the ClientHello in
+        # one segment (the TLS layer must start with the bytes already
+        # read after the header).
+        for name, header in (
+                ("v1", b"PROXY TCP4 127.0.0.8 127.0.0.1 4000 465\r\n"),
+                ("v2", b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c"
+                       b"\x7f\x00\x00\x09\x7f\x00\x00\x01\x0f\xa0\x01\xd1")):
+            try:
+                greeting, ehlo, version = tls_after_header(tls_relay_port,
+                                                           header)
+            except (OSError, ssl.SSLError, EOFError) as e:
+                greeting, ehlo, version = "error: %s" % e, "", None
+            check("tls-%s-header-and-clienthello-in-one-segment" % name,
+                  greeting.startswith("220 ") and "250 " in ehlo and
+                  version is not None, (greeting, ehlo, version))
+        log = open(relay_log).read()
+        check("tls-header-names-client", "event=proxy client=127.0.0.8"
+              in log and "event=proxy client=127.0.0.9" in log, log[-800:])
+
+        before = set(glob.glob(dump + "/*"))
+        replies = smtp_tls(tls_v1_port, "127.0.0.10", "a@sender.test",
+                           "b@dest.test")
+        check("tls-through-haproxy-delivered", any(
+            r.startswith("250 2.0.0") for r in replies), replies)
+        time.sleep(0.3)
+        new = sorted(set(glob.glob(dump + "/*")) - before)
+        body = open(new[0]).read() if new else ""
+        check("tls-through-haproxy-received-header", "[127.0.0.10]" in body
+              and "TLS" in body, body[:600])
 
         # A malformed header: the connection is dropped without a reply.
         s = socket.create_connection(("127.0.0.1", relay_port), 5)
