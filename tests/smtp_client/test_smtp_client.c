@@ -277,6 +277,10 @@ struct script {
 	"250-XFORWARD NAME ADDR PROTO HELO SOURCE\r\n250 8BITMIME\r\n"
 #define EHLO_XC5 "250-backend.example\r\n" \
 	"250 XCLIENT NAME ADDR PORT PROTO HELO\r\n"
+#define EHLO_XC5P "250-backend.example\r\n250-PIPELINING\r\n" \
+	"250 XCLIENT NAME ADDR PORT PROTO HELO\r\n"
+#define XC5_PEER4 "XCLIENT NAME=client.example ADDR=192.0.2.1 PORT=40000" \
+	" PROTO=ESMTP HELO=client.example\r\n"
 #define EHLO_XTLS "250-backend.example\r\n250-STARTTLS\r\n" \
 	"250-XCLIENT NAME ADDR PORT PROTO HELO DESTADDR DESTPORT\r\n" \
 	"250 8BITMIME\r\n"
@@ -604,6 +608,37 @@ static const struct script scripts[] = {
 	S("250-x\r\n250 XCLIENT ADDR\r\n", "XCLIENT ADDR=192.0.2.1\r\n"),
 	S("250 2.0.0 Ok\r\n", "EHLO client.example\r\n"),
 	S("250 x\r\n", "{ready}"),
+} },
+{ "XCLIENT pipelined with its EHLO", 0, SMTP_CLIENT_XCLIENT_AUTO,
+  SMTP_CLIENT_XFORWARD_AUTO, &peer4, 0, "MAIL", {
+	S(G, E),
+	S(EHLO_XC5P, XC5_PEER4 "EHLO client.example\r\n"),
+	S("220 backend.example ESMTP\r\n", ""),
+	S(EHLO_XC5P, "{ready}"),
+	ACT(A_MAIL, "a@b", 0, "MAIL FROM:<a@b>\r\n"),
+} },
+{ "XCLIENT pipelined, both replies in one read", 0, SMTP_CLIENT_XCLIENT_AUTO,
+  0, &peer4, 0, "READY", {
+	S(G, E),
+	S(EHLO_XC5P, XC5_PEER4 "EHLO client.example\r\n"),
+	S("220 backend.example ESMTP\r\n" EHLO_XC5P, "{ready}"),
+} },
+{ "XCLIENT pipelined, refused", 0, SMTP_CLIENT_XCLIENT_AUTO, 0, &peer4, 0,
+  "FAILED", {
+	S(G, E),
+	S(EHLO_XC5P, XC5_PEER4 "EHLO client.example\r\n"),
+	S("550 5.7.0 Error: insufficient authorization\r\n",
+	  "{error XCLIENT refused|550 5.7.0 Error: insufficient authorization}"),
+} },
+{ "XCLIENT split at 512 octets, pipelined", 0, SMTP_CLIENT_XCLIENT_AUTO, 0,
+  &peer_long, 0, "READY", {
+	S(G, E),
+	S(EHLO_XC5P, "XCLIENT NAME=" L250 " ADDR=192.0.2.1 PORT=40000"
+	  " PROTO=ESMTP\r\n"),
+	S("220 backend.example ESMTP\r\n", "XCLIENT HELO=" L250 "\r\n"
+	  "EHLO " L250 "\r\n"),
+	S("220 backend.example ESMTP\r\n", ""),
+	S("250 backend.example\r\n", "{ready}"),
 } },
 { "XCLIENT refused", 0, SMTP_CLIENT_XCLIENT_AUTO, 0, &peer4, 0, "FAILED", {
 	S(G, E),

@@ -90,6 +90,7 @@ wait_grep() {	# wait_grep COUNT PATTERN FILE: up to 10 s for COUNT matches
 	done
 	return 1
 }
+not() { ! "$@"; }
 not_listening() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 count_files() { find "$1" -type f | wc -l; }
 wait_files() {	# wait_files DIR COUNT: up to 10 s
@@ -377,6 +378,7 @@ chown postfix "$pf/data" 2>/dev/null
 pf_good=$(free_port)
 pf_expired=$(free_port)
 pf_wrong=$(free_port)
+pf_xclient=$(free_port)
 cat >"$pf/conf/main.cf" <<EOF
 compatibility_level = 3.6
 queue_directory = $pf/queue
@@ -410,6 +412,7 @@ cat >"$pf/conf/master.cf" <<EOF
 127.0.0.1:$pf_good inet n - n - - smtpd
 127.0.0.1:$pf_expired inet n - n - - smtpd -o smtpd_tls_cert_file=$pki/backend-expired.pem -o smtpd_tls_key_file=$pki/backend-expired.key
 127.0.0.1:$pf_wrong inet n - n - - smtpd -o smtpd_tls_cert_file=$pki/backend-wrongname.pem -o smtpd_tls_key_file=$pki/backend-wrongname.key
+127.0.0.1:$pf_xclient inet n - n - - smtpd -o smtpd_authorized_xclient_hosts=127.0.0.0/8
 cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
 tlsmgr unix - - n 1000? 1 tlsmgr
@@ -433,7 +436,8 @@ postfix -c "$pf/conf" check >"$pf/check.log" 2>&1 ||
 "$postfix_master" -c "$pf/conf" -d >"$pf/master.log" 2>&1 &
 pf_pid=$!
 pids+=($pf_pid)
-wait_port "$pf_good" && wait_port "$pf_expired" && wait_port "$pf_wrong" ||
+wait_port "$pf_good" && wait_port "$pf_expired" && wait_port "$pf_wrong" &&
+	wait_port "$pf_xclient" ||
 	{ echo "FAIL: postfix did not start"; cat "$pf/master.log" "$pf/maillog"; exit 1; }
 
 p_back=$(free_port)
@@ -499,6 +503,37 @@ backend_case noverify-expired 250 "$pf_expired" required no backend.test \
 backend_case noverify-wrong-name 250 "$pf_wrong" required no backend.test
 check "Postfix delivered the five accepted messages over TLS" \
 	wait_grep $((sent_before + 5)) 'status=sent' "$pf/maillog"
+
+# XCLIENT to a Postfix that authorizes us: spfgate pipelines the XCLIENT
+# with the EHLO that must follow it; Postfix must take both and record the
+# real client (swaks binds 127.0.0.2; spfgate connects from 127.0.0.1).
+xc_conf=$tmp/xclient.conf
+{
+	base_conf
+	cat <<EOF
+[listener smtp]
+address = 127.0.0.1:$p_back
+[backend]
+servers = 127.0.0.1:$pf_xclient
+EOF
+} >"$xc_conf"
+"$spfgate" serve -c "$xc_conf" >"$tmp/xclient.log" 2>&1 &
+pid=$!
+if wait_port "$p_back"; then
+	out=$(swaks --server "127.0.0.1:$p_back" --local-interface 127.0.0.2 \
+		--ehlo xclient.client.test --from a@xclient.test \
+		--to b@xclient.test --header "Subject: xclient" 2>&1)
+	check "xclient to Postfix: message accepted" \
+		grep -q '^<-  250 2.0.0' <<<"$out"
+	check "xclient to Postfix: Postfix recorded the client spfgate named" \
+		wait_grep 1 ': client=unknown\[127\.0\.0\.2\]' "$pf/maillog"
+	check "xclient to Postfix: spfgate used no other server" \
+		not grep -q 'backend_skip' "$tmp/xclient.log"
+else
+	check "xclient to Postfix: relay started" false
+fi
+kill "$pid"
+wait "$pid" 2>/dev/null
 
 # A 4 MB message through TLS on both sides (flow control across filters).
 big_conf=$tmp/big.conf
