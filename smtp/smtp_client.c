@@ -85,6 +85,7 @@ struct smtp_client {
 	int	tls_decided;		/* STARTTLS considered once */
 	int	xclient_done;
 	int	ehlo_queued;		/* EHLO pipelined behind the XCLIENT */
+	int	probing;		/* RSET of smtp_client_reuse() */
 	unsigned attr_sent;		/* attributes of the X-command sequence */
 
 	/* Transaction. */
@@ -863,6 +864,12 @@ client_on_rset(struct smtp_client *c, const struct smtp_client_reply *r)
 	}
 	c->rcpt_ok = 0;
 	client_enter_state(c, SMTP_CLIENT_READY);
+	if (c->probing) {
+		c->probing = 0;
+		if (!c->dead)
+			c->cb->ready(c->ctx);
+		return;
+	}
 	client_answer(c, SMTP_CLIENT_STEP_RSET, r);
 }
 
@@ -1294,6 +1301,48 @@ smtp_client_rset(struct smtp_client *c)
 {
 	return client_simple(c, c != NULL && (c->state == SMTP_CLIENT_READY ||
 	    c->state == SMTP_CLIENT_TX), "RSET\r\n", SMTP_CLIENT_RSET);
+}
+
+/*
+ * 1 if the identity XCLIENT gave the connection can be replaced for a new
+ * peer: XCLIENT still offered with attributes we send, and a peer to send.
+ */
+static int
+client_xclient_replaceable(const struct smtp_client *c,
+    const struct smtp_client_peer *peer)
+{
+	return peer != NULL && (c->caps & SMTP_CLIENT_CAP_XCLIENT) &&
+	    client_xclient_want(c) != 0 &&
+	    c->xclient != SMTP_CLIENT_XCLIENT_NEVER;
+}
+
+/* A new session over this established connection (see the header). */
+int
+smtp_client_reuse(struct smtp_client *c, const struct smtp_client_peer *peer)
+{
+	int rc;
+
+	if (c == NULL || c->dead || c->frames > 0 ||
+	    c->state != SMTP_CLIENT_READY)
+		return -1;
+	if (c->xclient_done && !client_xclient_replaceable(c, peer))
+		return -1;	/* the backend would keep the old identity */
+	if (smtp_client_set_peer(c, peer) == -1)
+		return -1;
+	c->xclient_done = 0;
+	c->rcpt_ok = 0;
+	client_frame_enter(c);
+	rc = client_xclient_check(c);
+	if (rc > 0) {
+		c->attr_sent = 0;
+		if (!client_send_xclient(c))
+			client_fail(c, "XCLIENT: nothing to send", NULL);
+	} else if (rc == 0) {
+		c->probing = 1;
+		client_send(c, SMTP_CLIENT_RSET, "RSET\r\n", 6);
+	}
+	client_frame_leave(c);
+	return 0;
 }
 
 /* Sends QUIT. */

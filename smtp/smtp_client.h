@@ -325,6 +325,19 @@ int smtp_client_data_end(struct smtp_client *c);
 /* Sends RSET. READY or TX. A non-2xx answer is an error(). */
 int smtp_client_rset(struct smtp_client *c);
 
+/*
+ * Starts a new session over this established connection (READY), for a
+ * new peer: XCLIENT with its attributes when XCLIENT applies (the EHLO
+ * after it pipelined when offered), else an RSET that proves the
+ * connection alive.  ready() follows success; a refusal, a timeout or a
+ * closed connection is error().  Returns -1 (nothing sent, nothing
+ * changed) if not READY, if the peer cannot be put on the wire, or if an
+ * earlier XCLIENT gave the connection an identity that cannot be
+ * replaced now (the connection must then not be reused).
+ */
+int smtp_client_reuse(struct smtp_client *c,
+    const struct smtp_client_peer *peer);
+
 /* Sends QUIT. READY or TX. */
 int smtp_client_quit(struct smtp_client *c);
 

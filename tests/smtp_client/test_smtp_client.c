@@ -239,7 +239,7 @@ feed_chunks(struct owner *o, const char *data, size_t len, size_t chunk)
  */
 
 enum act { A_NONE = 0, A_MAIL, A_RCPT, A_DATA, A_WRITE, A_END, A_RSET,
-	A_QUIT, A_TLS, A_EOF, A_TIMEOUT };
+	A_QUIT, A_TLS, A_EOF, A_TIMEOUT, A_REUSE };
 
 struct step {
 	const char *feed;	/* backend bytes, or NULL */
@@ -304,6 +304,10 @@ struct script {
 
 static const struct smtp_client_peer peer4 = {
 	"192.0.2.1", 40000, "client.example", "client.example", 1,
+	"198.51.100.25", 25
+};
+static const struct smtp_client_peer peer_b = {
+	"192.0.2.77", 41000, "other.example", "other.example", 1,
 	"198.51.100.25", 25
 };
 static const struct smtp_client_peer peer6 = {
@@ -640,6 +644,66 @@ static const struct script scripts[] = {
 	S("220 backend.example ESMTP\r\n", ""),
 	S("250 backend.example\r\n", "{ready}"),
 } },
+{ "reuse: XCLIENT for the next client, EHLO pipelined", 0,
+  SMTP_CLIENT_XCLIENT_AUTO, 0, &peer4, 0, "READY", {
+	S(G, E),
+	S(EHLO_XC5P, XC5_PEER4 "EHLO client.example\r\n"),
+	S("220 backend.example ESMTP\r\n", ""),
+	S(EHLO_XC5P, "{ready}"),
+	ACT(A_MAIL, "a@b", 0, "MAIL FROM:<a@b>\r\n"), S(OK_MAIL, EV_MAIL),
+	ACT(A_RCPT, "c@d", 0, "RCPT TO:<c@d>\r\n"), S(OK_RCPT, EV_RCPT),
+	ACT(A_DATA, NULL, 0, "DATA\r\n"), S(GO_DATA, EV_DATA),
+	ACT(A_WRITE, "x\r\n", 0, "x\r\n"), ACT(A_END, NULL, 0, ".\r\n"),
+	S("250 2.0.0 Ok\r\n", "{reply DATA_END 250 2.0.0 Ok}"),
+	ACT(A_REUSE, "b", 0, "XCLIENT NAME=other.example ADDR=192.0.2.77"
+	    " PORT=41000 PROTO=ESMTP HELO=other.example\r\n"
+	    "EHLO other.example\r\n"),
+	S("220 backend.example ESMTP\r\n", ""),
+	S(EHLO_XC5P, "{ready}"),
+} },
+{ "reuse: RSET proves a connection without XCLIENT", 0,
+  SMTP_CLIENT_XCLIENT_AUTO, SMTP_CLIENT_XFORWARD_AUTO, &peer4, 0, "MAIL", {
+	S(G, E), S(EHLO_PLAIN, "{ready}"),
+	ACT(A_REUSE, "b", 0, "RSET\r\n"),
+	ACT(A_REUSE, "b", -1, ""),	/* not READY while probing */
+	ACT(A_MAIL, "a@b", -1, ""),
+	S("250 2.0.0 Ok\r\n", "{ready}"),
+	ACT(A_MAIL, "a@b", 0, "MAIL FROM:<a@b>\r\n"),
+} },
+{ "reuse: probe refused", 0, 0, 0, NULL, 0, "FAILED", {
+	S(G, E), S(EHLO_PLAIN, "{ready}"),
+	ACT(A_REUSE, NULL, 0, "RSET\r\n"),
+	S("554 no\r\n", "{error RSET refused|554 - no}"),
+} },
+{ "reuse: connection closed while probing", 0, 0, 0, NULL, 0, "FAILED", {
+	S(G, E), S(EHLO_PLAIN, "{ready}"),
+	ACT(A_REUSE, NULL, 0, "RSET\r\n"),
+	ACT(A_EOF, NULL, 0, "{error connection closed by backend}"),
+} },
+{ "reuse: not during a transaction", 0, 0, 0, NULL, 0, "TX", {
+	TO_TX,
+	ACT(A_REUSE, "b", -1, ""),
+} },
+{ "reuse: refused when XCLIENT can no longer replace the identity", 0,
+  SMTP_CLIENT_XCLIENT_AUTO, 0, &peer4, 0, "READY", {
+	S(G, E),
+	S(EHLO_XC5, XC5_PEER4),
+	S("220 backend.example ESMTP\r\n", "EHLO client.example\r\n"),
+	S(EHLO_PLAIN, "{ready}"),	/* XCLIENT not offered any more */
+	ACT(A_REUSE, "b", -1, ""),
+} },
+{ "reuse: refused after XCLIENT without a new peer", 0,
+  SMTP_CLIENT_XCLIENT_AUTO, 0, &peer4, 0, "READY", {
+	S(G, E),
+	S(EHLO_XC5, XC5_PEER4),
+	S("220 backend.example ESMTP\r\n", "EHLO client.example\r\n"),
+	S(EHLO_XC5, "{ready}"),
+	ACT(A_REUSE, NULL, -1, ""),
+	ACT(A_REUSE, "6", 0, "XCLIENT NAME=[UNAVAILABLE] ADDR=IPV6:2001:db8::1"
+	    " PORT=[UNAVAILABLE] PROTO=SMTP HELO=bad+20helo+2Bx+3Dy\r\n"),
+	S("220 backend.example ESMTP\r\n", E),
+	S(EHLO_XC5, "{ready}"),
+} },
 { "XCLIENT refused", 0, SMTP_CLIENT_XCLIENT_AUTO, 0, &peer4, 0, "FAILED", {
 	S(G, E),
 	S(EHLO_XC5, "XCLIENT NAME=client.example ADDR=192.0.2.1 PORT=40000"
@@ -799,6 +863,8 @@ run_act(struct owner *o, const struct step *st)
 	case A_TLS:	return smtp_client_tls_started(o->c);
 	case A_EOF:	smtp_client_eof(o->c); return 0;
 	case A_TIMEOUT:	smtp_client_timeout(o->c); return 0;
+	case A_REUSE:	return smtp_client_reuse(o->c, st->arg == NULL ? NULL :
+			    strcmp(st->arg, "6") == 0 ? &peer6 : &peer_b);
 	case A_NONE:	break;
 	}
 	return 0;
