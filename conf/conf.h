@@ -207,6 +207,9 @@ struct conf_backend {
 	int64_t connect_timeout;
 	int64_t timeout_command;
 	int64_t timeout_data_end;
+	int connection_cache;		/* keep idle connections for reuse */
+	int64_t connection_cache_time;	/* idle time before closing one */
+	int64_t connection_reuse_time;	/* age after which one is not kept */
 	int tls;			/* enum conf_backend_tls */
 	int tls_verify;
 	char *tls_ca_file;		/* "" = system store */

@@ -214,6 +214,15 @@ static const struct conf_key k_backend[] = {
 	{ "timeout_data_end", CONF_T_DURATION, BV(timeout_data_end), MS(1),
 	    MS(3600), NULL, "600s", 0, "time allowed for the reply to the "
 	    "final dot" },
+	{ "connection_cache", CONF_T_BOOL, BV(connection_cache), 0, 0, NULL,
+	    "yes", 0, "keep a backend connection open after a session for "
+	    "the next one" },
+	{ "connection_cache_time", CONF_T_DURATION, BV(connection_cache_time),
+	    MS(1), MS(300), NULL, "2s", 0, "idle time after which a kept "
+	    "connection is closed" },
+	{ "connection_reuse_time", CONF_T_DURATION, BV(connection_reuse_time),
+	    MS(1), MS(86400), NULL, "300s", 0, "age after which a connection "
+	    "is no longer kept" },
 	{ "tls", CONF_T_ENUM, BV(tls), 0, 0, w_btls, "opportunistic", 0,
 	    "none, opportunistic or required" },
 	{ "tls_verify", CONF_T_BOOL, BV(tls_verify), 0, 0, NULL, "no", 0,

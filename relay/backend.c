@@ -14,8 +14,19 @@
  * further plaintext and wraps the connection (relay/tls.h).  The
  * handshake's end arrives as BEV_EVENT_CONNECTED on the TLS bufferevent
  * the stream adopted (relay/stream.h).
+ *
+ * Connection cache: backend_release() parks a connection that is
+ * established and between transactions in its worker's pool (struct
+ * backend_pool) instead of closing it.  A parked backend has no owner; any
+ * input, EOF, error or its idle deadline closes it.  backend_new() takes
+ * the parked connection to the lowest-numbered server (most recently
+ * parked first) and restarts it with smtp_client_reuse(); until that
+ * succeeds (ready()), a failure of the reused connection is not a failure
+ * of its server: the backend connects afresh, from the first server.
  */
 #include <errno.h>
+#include <sys/queue.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -36,6 +47,7 @@
 #define BACKEND_HIGH_WATER (256 * 1024)	/* stop reading the client */
 #define BACKEND_LOW_WATER (64 * 1024)	/* resume */
 #define BACKEND_READ_CHUNK 16384
+#define BACKEND_POOL_MAX 256		/* idle connections per worker */
 
 struct backend {
 	struct event_base *base;
@@ -56,11 +68,35 @@ struct backend {
 	int dead;			/* free requested during dispatch */
 	char server_text[64];
 	char failure[256];		/* why the last server was skipped */
+	struct backend_pool *pool;	/* NULL: never parked */
+	TAILQ_ENTRY(backend) idle;	/* in pool->idle while parked */
+	int parked;
+	int reused;			/* restarting a parked connection */
+	int64_t born_ms;		/* when the connection was opened */
+};
+
+struct backend_pool {
+	const struct conf *conf;
+	TAILQ_HEAD(, backend) idle;	/* most recently parked first */
+	size_t nidle;
+	unsigned long reuses;
+	int closed;			/* stopping: keep nothing more */
 };
 
 static void backend_try_server(struct backend *b);
+static void backend_pool_drop(struct backend *b);
 static void backend_tls_begin(struct backend *b);
 static void backend_tls_ready(struct backend *b);
+
+/* Monotonic milliseconds, for the age of connections. */
+static int64_t
+backend_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Formats the address of server i for logs. */
 static void
@@ -146,6 +182,10 @@ backend_leave(struct backend *b)
 static int64_t
 backend_deadline_ms(const struct backend *b)
 {
+	if (b->parked)
+		return b->conf->backend.connection_cache_time;
+	if (b->reused && !b->established)
+		return b->conf->backend.connect_timeout;
 	if (b->tls_handshaking)
 		return b->conf->tls.handshake_timeout;
 	if (b->client == NULL)
@@ -191,6 +231,16 @@ backend_fail(struct backend *b, const char *why,
 {
 	if (b->dead)
 		return;
+	if (!b->established && b->reused) {
+		/* A kept connection died while idle: not its server's fault. */
+		log_msg(LOG_INFO, "event=backend_reuse_failed server=%s "
+		    "reason=\"%s\" action=reconnect", b->server_text, why);
+		b->reused = 0;
+		backend_disconnect(b);
+		b->server = 0;
+		backend_try_server(b);
+		return;
+	}
 	if (!b->established) {
 		snprintf(b->failure, sizeof(b->failure), "%s: %s",
 		    b->server_text, why);
@@ -274,6 +324,10 @@ backend_read_cb(struct stream *st, void *arg)
 	unsigned char *data;
 	size_t len;
 
+	if (b->parked) {
+		backend_pool_drop(b);	/* nothing may arrive while idle */
+		return;
+	}
 	backend_enter(b);
 	/* Caution: a failure may replace b->st (fail-over) or free it. */
 	while (!b->dead && b->st == st && b->client != NULL &&
@@ -315,6 +369,10 @@ backend_event_cb(struct stream *st, short what, void *arg)
 	struct backend *b = arg;
 	char why[320], reason[256];
 
+	if (b->parked) {
+		backend_pool_drop(b);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		if (b->tls_handshaking) {
 			backend_tls_ready(b);
@@ -358,6 +416,10 @@ backend_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (b->parked) {
+		backend_pool_drop(b);	/* idle too long */
+		return;
+	}
 	backend_enter(b);
 	if (b->tls_handshaking)
 		backend_fail(b, "STARTTLS handshake timeout", NULL);
@@ -472,6 +534,7 @@ backend_try_server(struct backend *b)
 		return;
 	}
 	stream_set_marks(b->st, 0, BACKEND_LOW_WATER);
+	b->born_ms = backend_now_ms();
 	backend_arm(b);
 	if (stream_connect(b->st,
 	    (const struct sockaddr *)&servers->v[b->server].ss,
@@ -488,22 +551,13 @@ struct backend_peer_copy {
 	char destaddr[INET6_ADDRSTRLEN];
 };
 
-struct backend *
-backend_new(struct event_base *base, const struct conf *conf,
-    struct certs_client *tls, const struct smtp_client_peer *peer,
-    const struct backend_events *ev, void *ctx)
+/* Takes the owner's peer into storage owned by b (NULL: none). */
+static void
+backend_set_peer(struct backend *b, const struct smtp_client_peer *peer)
 {
-	struct backend *b;
-	struct backend_peer_copy *copy;
+	struct backend_peer_copy *copy = (struct backend_peer_copy *)(b + 1);
 
-	b = calloc(1, sizeof(*b) + sizeof(*copy));
-	if (b == NULL)
-		return NULL;
-	copy = (struct backend_peer_copy *)(b + 1);
-	b->base = base;
-	b->conf = conf;
-	b->ev = ev;
-	b->ctx = ctx;
+	memset(&b->peer, 0, sizeof(b->peer));
 	if (peer != NULL) {
 		b->peer = *peer;
 		if (peer->addr != NULL) {
@@ -523,6 +577,167 @@ backend_new(struct event_base *base, const struct conf *conf,
 		}
 		b->peer.name = NULL;
 	}
+}
+
+/*
+ * Connection cache
+ */
+
+struct backend_pool *
+backend_pool_new(const struct conf *conf)
+{
+	struct backend_pool *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->conf = conf;
+	TAILQ_INIT(&p->idle);
+	return p;
+}
+
+void
+backend_pool_free(struct backend_pool *p)
+{
+	if (p == NULL)
+		return;
+	backend_pool_clear(p);
+	free(p);
+}
+
+void
+backend_pool_clear(struct backend_pool *p)
+{
+	p->closed = 1;
+	while (!TAILQ_EMPTY(&p->idle))
+		backend_pool_drop(TAILQ_FIRST(&p->idle));
+}
+
+size_t
+backend_pool_idle(const struct backend_pool *p)
+{
+	return p->nidle;
+}
+
+unsigned long
+backend_pool_reuses(const struct backend_pool *p)
+{
+	return p->reuses;
+}
+
+/* Closes a parked connection. */
+static void
+backend_pool_drop(struct backend *b)
+{
+	TAILQ_REMOVE(&b->pool->idle, b, idle);
+	b->pool->nidle--;
+	b->parked = 0;
+	backend_destroy(b);
+}
+
+/* The parked connection to the lowest-numbered server, unlinked. */
+static struct backend *
+backend_pool_take(struct backend_pool *p)
+{
+	struct backend *b, *best = NULL;
+
+	TAILQ_FOREACH(b, &p->idle, idle)
+		if (best == NULL || b->server < best->server)
+			best = b;
+	if (best == NULL)
+		return NULL;
+	TAILQ_REMOVE(&p->idle, best, idle);
+	p->nidle--;
+	best->parked = 0;
+	return best;
+}
+
+/* 1 if b's connection may wait in the pool for the next session. */
+static int
+backend_parkable(const struct backend *b)
+{
+	const struct conf_backend *cb = &b->conf->backend;
+
+	return b->pool != NULL && !b->pool->closed && cb->connection_cache &&
+	    !b->dead &&
+	    b->in_callback == 0 && b->established && b->client != NULL &&
+	    smtp_client_state(b->client) == SMTP_CLIENT_READY &&
+	    !b->tls_pending && !b->tls_handshaking && b->st != NULL &&
+	    evbuffer_get_length(stream_input(b->st)) == 0 &&
+	    b->pool->nidle < BACKEND_POOL_MAX &&
+	    backend_now_ms() - b->born_ms < cb->connection_reuse_time;
+}
+
+void
+backend_release(struct backend *b)
+{
+	if (b == NULL)
+		return;
+	if (!backend_parkable(b)) {
+		backend_free(b);
+		return;
+	}
+	b->ev = NULL;
+	b->ctx = NULL;
+	b->congested = 0;
+	b->parked = 1;
+	TAILQ_INSERT_HEAD(&b->pool->idle, b, idle);
+	b->pool->nidle++;
+	backend_arm(b);
+}
+
+/*
+ * Restarts a parked connection for a new owner: 0; 1 when it failed at
+ * once with no server left (failed() was called; b is gone); -1 when the
+ * connection cannot serve this owner (b untouched, still to be freed).
+ */
+static int
+backend_reuse(struct backend *b, const struct smtp_client_peer *peer,
+    const struct backend_events *ev, void *ctx)
+{
+	backend_set_peer(b, peer);
+	b->ev = ev;
+	b->ctx = ctx;
+	b->established = 0;
+	b->reused = 1;
+	b->failure[0] = '\0';
+	backend_enter(b);
+	if (smtp_client_reuse(b->client, &b->peer) < 0) {
+		b->in_callback--;
+		return -1;
+	}
+	b->pool->reuses++;
+	backend_arm(b);
+	return backend_leave(b);
+}
+
+struct backend *
+backend_new(struct backend_pool *pool, struct event_base *base,
+    const struct conf *conf, struct certs_client *tls,
+    const struct smtp_client_peer *peer, const struct backend_events *ev,
+    void *ctx)
+{
+	struct backend *b;
+	struct backend_peer_copy *copy;
+
+	while (pool != NULL && (b = backend_pool_take(pool)) != NULL) {
+		switch (backend_reuse(b, peer, ev, ctx)) {
+		case 0:
+			return b;	/* perhaps reconnecting already */
+		case 1:
+			return NULL;	/* as when connecting fails at once */
+		default:
+			backend_destroy(b);
+		}
+	}
+	b = calloc(1, sizeof(*b) + sizeof(*copy));
+	if (b == NULL)
+		return NULL;
+	b->base = base;
+	b->conf = conf;
+	b->ev = ev;
+	b->ctx = ctx;
+	b->pool = pool;
+	backend_set_peer(b, peer);
 	b->timer = evtimer_new(base, backend_timer_cb, b);
 	if (b->timer == NULL) {
 		free(b);

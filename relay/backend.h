@@ -3,8 +3,9 @@
  *
  * CONTRACT
  *	backend_new() connects to the configured servers in order and drives
- *	the SMTP client state machine (smtp/smtp_client.h) over a libevent
- *	bufferevent.  A server that cannot be reached, does not greet with
+ *	the SMTP client state machine (smtp/smtp_client.h) over a stream
+ *	(relay/stream.h), or restarts a connection kept in the worker's pool
+ *	(see the connection cache below).  A server that cannot be reached, does not greet with
  *	220, or fails before the session is established is skipped for the
  *	next one (fail-over).  Once established, ready() is called; from then
  *	on each command's answer comes through reply(), and any failure
@@ -20,13 +21,25 @@
  *
  *	Commands go through the backend_* wrappers so the right timer is
  *	armed.  Content written with backend_data_write() is queued in the
- *	bufferevent; backend_congested() says when the owner should stop
- *	reading its client, and drained() when it may read again.
+ *	stream; backend_congested() says when the owner should stop reading
+ *	its client, and drained() when it may read again.
+ *
+ *	Connection cache ([backend] connection_cache): backend_release() at
+ *	the end of a client session keeps a connection that is established
+ *	and between transactions (and younger than connection_reuse_time)
+ *	in the pool, idle for at most connection_cache_time.  backend_new()
+ *	takes one from the pool when there is one and restarts it with
+ *	smtp_client_reuse() (XCLIENT for the new client, or RSET); if that
+ *	fails, it connects afresh as if the pool had been empty, so a dead
+ *	kept connection never reaches the owner as a failure.
  *
  * OWNERSHIP
  *	backend_free() closes the connection at once (without QUIT: a
  *	transaction in DATA is thereby aborted and nothing is delivered) and
  *	may be called from inside any callback of this module.
+ *	backend_release() is backend_free() for a session that is over: the
+ *	connection goes to the pool when it can serve another session.  The
+ *	pool owns parked connections; backend_pool_free() closes them.
  */
 #ifndef RELAY_BACKEND_H
 #define RELAY_BACKEND_H
@@ -38,6 +51,7 @@
 
 struct event_base;
 struct backend;
+struct backend_pool;
 struct certs_client;
 
 struct backend_events {
@@ -56,10 +70,20 @@ struct backend_events {
  * is the client context for STARTTLS (NULL: none); the backend holds its
  * own reference.
  */
-struct backend *backend_new(struct event_base *base, const struct conf *conf,
+struct backend *backend_new(struct backend_pool *pool,
+    struct event_base *base, const struct conf *conf,
     struct certs_client *tls, const struct smtp_client_peer *peer,
     const struct backend_events *ev, void *ctx);
 void backend_free(struct backend *b);
+void backend_release(struct backend *b);
+
+/* One worker's kept connections (conf must outlive the pool). */
+struct backend_pool *backend_pool_new(const struct conf *conf);
+void backend_pool_free(struct backend_pool *p);	/* NULL-safe */
+/* Closes the idle connections and keeps no more (worker stopping). */
+void backend_pool_clear(struct backend_pool *p);
+size_t backend_pool_idle(const struct backend_pool *p);
+unsigned long backend_pool_reuses(const struct backend_pool *p);
 
 /* Server address in use ("127.0.0.1:10025") for logs. */
 const char *backend_server(const struct backend *b);

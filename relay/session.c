@@ -230,7 +230,7 @@ session_destroy(struct session *s)
 	struct worker *w = s->worker;
 
 	spf_eval_free(s->spf);
-	backend_free(s->backend);
+	backend_release(s->backend);	/* kept for the next session if it can */
 	stream_free(s->st);
 	session_free_parts(s);
 	if (s->limit_held)
@@ -934,8 +934,8 @@ session_proceed_backend(struct session *s)
 	peer.esmtp = smtp_server_esmtp(s->smtp);
 	peer.destaddr = s->local_ip;
 	peer.destport = s->local_port;
-	s->backend = backend_new(s->worker->base, s->conf,
-	    s->worker->tls.client, &peer, &session_backend_events, s);
+	s->backend = backend_new(s->worker->backend_pool, s->worker->base,
+	    s->conf, s->worker->tls.client, &peer, &session_backend_events, s);
 	if (s->backend == NULL && !s->dead &&
 	    smtp_server_state(s->smtp) == SMTP_SERVER_MAIL_WAIT)
 		session_reply(s, 451, "4.3.0", "Error: out of resources");

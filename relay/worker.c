@@ -15,6 +15,7 @@
 
 #include "certs/certs.h"
 #include "relay/connlimit.h"
+#include "relay/backend.h"
 #include "relay/log.h"
 #include "relay/metrics.h"
 #include "relay/session.h"
@@ -194,6 +195,7 @@ worker_stop_cb(evutil_socket_t sig, short what, void *arg)
 	log_msg(LOG_INFO, "event=worker_stopping worker=%d signal=%d "
 	    "sessions=%d", w->id, (int)sig, w->nsessions);
 	worker_close_listeners(loop);
+	backend_pool_clear(w->backend_pool);
 	for (link = TAILQ_FIRST(&w->sessions); link != NULL; link = next) {
 		next = TAILQ_NEXT(link, entry);
 		session_shutdown(link->session);
@@ -364,6 +366,7 @@ worker_teardown(struct worker_loop *loop)
 
 	while ((link = TAILQ_FIRST(&loop->worker.sessions)) != NULL)
 		session_free(link->session);
+	backend_pool_free(loop->worker.backend_pool);
 	tls_close_all();
 	tls_contexts_clear(&loop->worker.tls);
 	metrics_http_free(loop->metrics_http);
@@ -410,7 +413,9 @@ worker_main(void *arg, int worker_id)
 		goto out;
 	}
 	worker_tls_init(&loop.worker);
-	if (worker_signals(&loop) < 0 || worker_listen(&loop) < 0) {
+	loop.worker.backend_pool = backend_pool_new(setup->conf);
+	if (loop.worker.backend_pool == NULL || worker_signals(&loop) < 0 ||
+	    worker_listen(&loop) < 0) {
 		log_msg(LOG_ERR, "event=worker_failed worker=%d "
 		    "reason=\"cannot set up events\"", worker_id);
 		goto out;

@@ -32,6 +32,7 @@ struct connlimit;
 struct metrics;
 struct srs_gate;
 struct session;
+struct backend_pool;
 
 /* A listening socket and the listener section it belongs to. */
 struct worker_socket {
@@ -68,6 +69,7 @@ struct worker {
 	struct event_base *base;
 	struct spf_resolver *resolver;
 	struct tls_contexts tls;	/* current contexts (own references) */
+	struct backend_pool *backend_pool;	/* kept backend connections */
 	int id;
 	uint64_t sessions_started;
 	int nsessions;

@@ -88,6 +88,9 @@ static const char full_text[] =
 	"connect_timeout = 10s\n"
 	"timeout_command = 60s\n"
 	"timeout_data_end = 5m\n"
+	"connection_cache = no\n"
+	"connection_cache_time = 10s\n"
+	"connection_reuse_time = 1h\n"
 	"tls = required\n"
 	"tls_verify = yes\n"
 	"tls_ca_file = /etc/ssl/certs/ca-certificates.crt\n"
@@ -343,6 +346,9 @@ check_full_backend_tls(const struct conf *c)
 	CHECK_INT(c->backend.connect_timeout, 10000);
 	CHECK_INT(c->backend.timeout_command, 60000);
 	CHECK_INT(c->backend.timeout_data_end, 300000);
+	CHECK_INT(c->backend.connection_cache, 0);
+	CHECK_INT(c->backend.connection_cache_time, 10000);
+	CHECK_INT(c->backend.connection_reuse_time, 3600000);
 	CHECK_INT(c->backend.tls, CONF_BTLS_REQUIRED);
 	CHECK_INT(c->backend.tls_verify, 1);
 	CHECK_STR(c->backend.tls_ca_file, "/etc/ssl/certs/ca-certificates.crt");
@@ -501,6 +507,9 @@ test_defaults(void)
 	CHECK_INT(d->backend.connect_timeout, 30000);
 	CHECK_INT(d->backend.timeout_command, 300000);
 	CHECK_INT(d->backend.timeout_data_end, 600000);
+	CHECK_INT(d->backend.connection_cache, 1);
+	CHECK_INT(d->backend.connection_cache_time, 2000);
+	CHECK_INT(d->backend.connection_reuse_time, 300000);
 	CHECK_INT(d->backend.tls, CONF_BTLS_OPPORTUNISTIC);
 	CHECK_INT(d->backend.tls_verify, 0);
 

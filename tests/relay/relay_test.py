@@ -484,13 +484,16 @@ class FakeMta(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self):
+    def __init__(self, refuse_reuse=False):
         super().__init__((HOST, 0), FakeMtaHandler)
         self.port = self.server_address[1]
         self.lock = threading.Lock()
-        self.commands = []      # (connection number, command line)
+        self.commands = []      # (connection number, command line | <EOF>)
         self.messages = []      # message content (wire form)
         self.nconn = 0
+        # 421 to XCLIENT and RSET on a connection that already delivered
+        # a message, as a backend about to close an old connection.
+        self.refuse_reuse = refuse_reuse
         self.thread = threading.Thread(target=self.serve_forever,
                                        kwargs={"poll_interval": 0.1},
                                        daemon=True)
@@ -517,14 +520,21 @@ class FakeMtaHandler(socketserver.StreamRequestHandler):
             srv.nconn += 1
             conn = srv.nconn
         self.wfile.write(b"220 fake.test ESMTP\r\n")
+        delivered = False
         while True:
             data = self.line()
             if data is None:
+                with srv.lock:
+                    srv.commands.append((conn, "<EOF>"))
                 return
             cmd = data.decode("latin-1").rstrip("\r\n")
             with srv.lock:
                 srv.commands.append((conn, cmd))
             verb = cmd.split(" ", 1)[0].upper()
+            if (srv.refuse_reuse and delivered and
+                    verb in ("XCLIENT", "RSET")):
+                self.wfile.write(b"421 4.3.2 closing old connection\r\n")
+                return
             if verb == "EHLO":
                 self.wfile.write(b"250-fake.test\r\n250-XCLIENT NAME ADDR "
                                  b"PORT PROTO HELO DESTADDR DESTPORT\r\n"
@@ -546,6 +556,7 @@ class FakeMtaHandler(socketserver.StreamRequestHandler):
                     content += data
                 with srv.lock:
                     srv.messages.append(content)
+                delivered = True
                 self.wfile.write(b"250 2.0.0 Ok: queued\r\n")
             elif verb == "QUIT":
                 self.wfile.write(b"221 2.0.0 Bye\r\n")
@@ -1548,6 +1559,87 @@ def run_backend_groups(suite, work):
                   "message not delivered")
 
         suite.case("backend_xclient_attributes", xclient)
+        suite.stop_case(relay)
+    finally:
+        mta.stop()
+    run_connection_cache_group(suite)
+
+
+def run_connection_cache_group(suite):
+    """[backend] connection_cache: kept connections, XCLIENT per session."""
+    def sessions(relay, tokens):
+        for i, token in enumerate(tokens):
+            expect(deliver(relay.port, "%s@good.test" % token, token,
+                           helo="c%d.client.test" % i,
+                           source="127.0.0.%d" % (20 + i)), 250, "2.",
+                   token)
+
+    def commands(mta):
+        with mta.lock:
+            return list(mta.commands), mta.nconn
+
+    mta = FakeMta()
+    try:
+        relay = suite.relay("conncache", backends=[mta.port],
+                            spf="skip_networks = 127.0.0.0/8\n",
+                            backend="connection_cache_time = 1s\n")
+
+        def reused():
+            sessions(relay, ["cc-t1", "cc-t2", "cc-t3"])
+            cmds, nconn = commands(mta)
+            check_eq(nconn, 1, "backend connections for three sessions")
+            xc = [l for c, l in cmds if l.startswith("XCLIENT ")]
+            check_eq(len(xc), 3, "one XCLIENT per session")
+            for i, line in enumerate(xc):
+                check("ADDR=127.0.0.%d " % (20 + i) in line + " " and
+                      "HELO=c%d.client.test" % i in line,
+                      "XCLIENT %d names its own client: %r" % (i, line))
+            after = [cmds[k + 1][1] for k, (c, l) in enumerate(cmds)
+                     if l.startswith("XCLIENT ")]
+            check_eq(after, ["EHLO c0.client.test", "EHLO c1.client.test",
+                             "EHLO c2.client.test"], "EHLO after each")
+            check(not any(l == "QUIT" for _, l in cmds), "QUIT sent")
+            check_eq(len(mta.messages), 3, "messages delivered")
+            closed = wait_until(lambda: any(
+                l == "<EOF>" for _, l in commands(mta)[0]), 5.0)
+            check(closed, "idle connection not closed after 1s")
+
+        suite.case("backend_connection_reused", reused)
+        suite.stop_case(relay)
+    finally:
+        mta.stop()
+
+    mta = FakeMta(refuse_reuse=True)
+    try:
+        relay = suite.relay("conncachestale", backends=[mta.port],
+                            spf="skip_networks = 127.0.0.0/8\n")
+
+        def stale():
+            sessions(relay, ["ccs-t1", "ccs-t2"])
+            cmds, nconn = commands(mta)
+            check_eq(nconn, 2, "a refused reuse leads to a new connection")
+            check_eq(len(mta.messages), 2, "both messages delivered")
+            relay.wait_log(lambda kv: kv.get("action") == "reconnect",
+                           "backend_reuse_failed")
+            check(not relay.log_lines("backend_skip"),
+                  "the refused reuse counted as a server failure")
+
+        suite.case("backend_connection_reuse_refused", stale)
+        suite.stop_case(relay)
+    finally:
+        mta.stop()
+
+    mta = FakeMta()
+    try:
+        relay = suite.relay("nocache", backends=[mta.port],
+                            spf="skip_networks = 127.0.0.0/8\n",
+                            backend="connection_cache = no\n")
+
+        def nocache():
+            sessions(relay, ["nc-t1", "nc-t2"])
+            check_eq(commands(mta)[1], 2, "connections without the cache")
+
+        suite.case("backend_connection_cache_off", nocache)
         suite.stop_case(relay)
     finally:
         mta.stop()

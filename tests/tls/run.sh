@@ -520,15 +520,26 @@ EOF
 "$spfgate" serve -c "$xc_conf" >"$tmp/xclient.log" 2>&1 &
 pid=$!
 if wait_port "$p_back"; then
-	out=$(swaks --server "127.0.0.1:$p_back" --local-interface 127.0.0.2 \
-		--ehlo xclient.client.test --from a@xclient.test \
-		--to b@xclient.test --header "Subject: xclient" 2>&1)
-	check "xclient to Postfix: message accepted" \
-		grep -q '^<-  250 2.0.0' <<<"$out"
-	check "xclient to Postfix: Postfix recorded the client spfgate named" \
-		wait_grep 1 ': client=unknown\[127\.0\.0\.2\]' "$pf/maillog"
+	connects_before=$(grep -c 'smtpd\[[0-9]*\]: connect from' "$pf/maillog")
+	for src in 2 3; do
+		out=$(swaks --server "127.0.0.1:$p_back" \
+			--local-interface "127.0.0.$src" \
+			--ehlo xclient.client.test --from a@xclient.test \
+			--to b@xclient.test --header "Subject: xclient $src" 2>&1)
+		check "xclient to Postfix: message from 127.0.0.$src accepted" \
+			grep -q '^<-  250 2.0.0' <<<"$out"
+		check "xclient to Postfix: Postfix recorded 127.0.0.$src" \
+			wait_grep 1 ": client=unknown\[127\.0\.0\.$src\]" \
+			"$pf/maillog"
+	done
+	# Both sessions over one kept connection: Postfix takes a second
+	# XCLIENT on the same connection.
+	connects=$(( $(grep -c 'smtpd\[[0-9]*\]: connect from' "$pf/maillog") -
+		connects_before ))
+	check "xclient to Postfix: one connection for two sessions ($connects)" \
+		test "$connects" = 1
 	check "xclient to Postfix: spfgate used no other server" \
-		not grep -q 'backend_skip' "$tmp/xclient.log"
+		not grep -q 'backend_skip\|backend_reuse_failed' "$tmp/xclient.log"
 else
 	check "xclient to Postfix: relay started" false
 fi
