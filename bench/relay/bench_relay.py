@@ -2,26 +2,31 @@
 """bench_relay.py - messages per second through spfgate against the limit.
 
 Usage: bench_relay.py SPFGATE_BINARY [--runs N] [--messages N] [--workers N]
+                      [--connection-cache yes|no]
 
---workers defaults to one per core, the daemon's own default.
+--workers defaults to one per core, --connection-cache to yes: the
+daemon's own defaults.
 
 Starts, on loopback only:
   - NSD serving bench.test with "v=spf1 ip4:127.0.0.1 -all" (the SPF pass
     path: every message costs a real SPF evaluation through libunbound,
-    answered from libunbound's cache after the first lookup, as on a busy
-    relay);
+    answered from the resolver's cache after the first lookup, as on a
+    busy relay);
   - Postfix's smtp-sink as the backend (no dump, no logging);
   - spfgate (log_level = warning, i.e. no per-message logging).
 Then, for each concurrency (1, 10, 100), Postfix's smtp-source sends 4 KB
-messages (one connection per message, its default) first straight to
-smtp-sink -- the limit -- and then through spfgate.  Each measurement is
-repeated --runs times; the median rate is printed with min/max, spfgate's
-CPU seconds per 1000 messages, its peak RSS, and the ratio through/straight.
+messages (one connection per message, its default) straight to smtp-sink
+-- the limit -- and through spfgate, alternating the two --runs times so
+that both see the same machine.  It prints the median rate (min-max) of
+each, the median of the per-pair ratios through/straight, spfgate's peak
+RSS (VmHWM, master + workers) and the CPU time per message of spfgate and
+of the peers (smtp-source + smtp-sink) in each mode.
 The machine is shared and noisy: read the ratios, not the absolute rates.
 """
 
 import argparse
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -74,9 +79,10 @@ def wait_port(port, proto=socket.SOCK_STREAM, seconds=10):
 class Rig:
     """The servers of one benchmark run; stop() kills them all."""
 
-    def __init__(self, spfgate, workers):
+    def __init__(self, spfgate, workers, connection_cache):
         self.spfgate = spfgate
         self.workers = workers
+        self.connection_cache = connection_cache
         self.work = tempfile.mkdtemp(prefix="spfgate-bench-")
         self.procs = []
 
@@ -113,8 +119,8 @@ class Rig:
 
     def start_sink(self):
         self.sink_port = free_port()
-        self.start(["smtp-sink", "-u", "nobody", "127.0.0.1:%d"
-                    % self.sink_port, "1024"])
+        self.sink = self.start(["smtp-sink", "-u", "nobody",
+                                "127.0.0.1:%d" % self.sink_port, "1024"])
         wait_port(self.sink_port)
 
     def start_spfgate(self):
@@ -128,8 +134,9 @@ class Rig:
                     "[spf]\nskip_networks =\n"
                     "[dns]\ndnssec = no\nforward = 127.0.0.1@%d\n"
                     "[backend]\nservers = 127.0.0.1:%d\n"
+                    "connection_cache = %s\n"
                     % (self.workers, self.relay_port, self.dns_port,
-                       self.sink_port))
+                       self.sink_port, self.connection_cache))
         self.relay = self.start([self.spfgate, "serve", "-c", conf],
                                 stderr=open(os.path.join(self.work,
                                                          "spfgate.log"), "w"))
@@ -188,31 +195,52 @@ def peak_rss_mb(pids):
 
 
 def send(port, concurrency, messages):
-    """Runs smtp-source; returns (messages per second, ok)."""
+    """Runs smtp-source; returns (messages per second, its CPU seconds)."""
     argv = ["smtp-source", "-A", "-s", str(concurrency), "-m",
             str(messages), "-l", str(PAYLOAD), "-M", "client.bench.test",
             "-f", "sender@bench.test", "-t", "rcpt@dest.test",
             "127.0.0.1:%d" % port]
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     r = subprocess.run(argv, capture_output=True, text=True, timeout=600)
     elapsed = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
         sys.stderr.write("smtp-source: %s%s\n" % (r.stdout[-2000:],
                                                    r.stderr[-2000:]))
-    return messages / elapsed, r.returncode == 0
+        raise RuntimeError("smtp-source failed (port %d)" % port)
+    source_cpu = (after.ru_utime + after.ru_stime
+                  - usage.ru_utime - usage.ru_stime)
+    return messages / elapsed, source_cpu
 
 
-def measure(rig, port, concurrency, messages, runs, pids):
-    rates, cpu = [], []
+class Sample:
+    """One smtp-source run: its rate and the CPU ms/message of each side."""
+
+    def __init__(self, rig, port, concurrency, messages, pids):
+        sink_before = cpu_seconds([rig.sink.pid])
+        relay_before = cpu_seconds(pids) if pids else 0
+        self.rate, source = send(port, concurrency, messages)
+        per_msg = 1000.0 / messages
+        self.relay_cpu = ((cpu_seconds(pids) - relay_before) * per_msg
+                          if pids else 0)
+        self.peers_cpu = ((cpu_seconds([rig.sink.pid]) - sink_before)
+                          + source) * per_msg
+
+
+def measure(rig, concurrency, messages, runs, pids):
+    """Alternates straight and through runs so that both see the same
+    machine; returns the two lists of samples."""
+    base, through = [], []
     for _ in range(runs):
-        before = cpu_seconds(pids) if pids else 0
-        rate, ok = send(port, concurrency, messages)
-        if not ok:
-            raise RuntimeError("smtp-source failed (port %d)" % port)
-        if pids:
-            cpu.append((cpu_seconds(pids) - before) * 1000 / messages)
-        rates.append(rate)
-    return rates, cpu
+        base.append(Sample(rig, rig.sink_port, concurrency, messages, None))
+        through.append(Sample(rig, rig.relay_port, concurrency, messages,
+                              pids))
+    return base, through
+
+
+def median(samples, attr):
+    return statistics.median(getattr(s, attr) for s in samples)
 
 
 def main():
@@ -223,9 +251,13 @@ def main():
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="spfgate workers (default: one per core, as the "
                     "daemon does)")
+    ap.add_argument("--connection-cache", choices=("yes", "no"),
+                    default="yes", help="[backend] connection_cache "
+                    "(default yes, the daemon's default)")
     args = ap.parse_args()
 
-    rig = Rig(os.path.abspath(args.spfgate), args.workers)
+    rig = Rig(os.path.abspath(args.spfgate), args.workers,
+              args.connection_cache)
     try:
         rig.start_nsd()
         rig.start_sink()
@@ -234,25 +266,29 @@ def main():
         send(rig.relay_port, 1, 20)
         pids = rig.relay_pids()
         print("spfgate bench/relay: %d-byte messages, %d per run, "
-              "median of %d runs, spfgate workers=%d, logging off"
-              % (PAYLOAD, args.messages, args.runs, args.workers))
-        print("%-5s %22s %22s %7s %12s %9s"
-              % ("conc", "straight msg/s", "spfgate msg/s", "ratio",
-                 "cpu ms/msg", "rss MB"))
+              "median of %d runs, spfgate workers=%d, connection_cache=%s, "
+              "logging off" % (PAYLOAD, args.messages, args.runs,
+                               args.workers, args.connection_cache))
+        header = "%-5s %21s %21s %6s %6s %7s %8s %8s"
+        print(header % ("conc", "straight msg/s", "spfgate msg/s", "ratio",
+                        "rss", "spfgate", "peers", "peers"))
+        print(header % ("", "median (min-max)", "median (min-max)",
+                        "median", "MB", "cpu/msg", "straight", "through"))
         verdict = True
         for c in CONCURRENCY:
             n = args.messages if c > 1 else max(args.messages // 3, 200)
-            base, _ = measure(rig, rig.sink_port, c, n, args.runs, None)
-            through, cpu = measure(rig, rig.relay_port, c, n, args.runs,
-                                   pids)
-            ratio = statistics.median(through) / statistics.median(base)
+            base, through = measure(rig, c, n, args.runs, pids)
+            ratio = statistics.median(t.rate / b.rate
+                                      for b, t in zip(base, through))
             rss = peak_rss_mb(pids)
-            print("%-5d %8.0f (%5.0f-%5.0f) %8.0f (%5.0f-%5.0f) %6.0f%% "
-                  "%12.3f %9.1f"
-                  % (c, statistics.median(base), min(base), max(base),
-                     statistics.median(through), min(through),
-                     max(through), ratio * 100, statistics.median(cpu),
-                     rss))
+            print("%-5d %7.0f (%5.0f-%5.0f) %7.0f (%5.0f-%5.0f) %5.0f%% "
+                  "%6.1f %5.3fms %6.3fms %6.3fms"
+                  % (c, median(base, "rate"), min(b.rate for b in base),
+                     max(b.rate for b in base), median(through, "rate"),
+                     min(t.rate for t in through),
+                     max(t.rate for t in through), ratio * 100, rss,
+                     median(through, "relay_cpu"), median(base, "peers_cpu"),
+                     median(through, "peers_cpu")))
             if c == 100:
                 verdict = ratio >= TARGET_RATIO and rss < TARGET_RSS_MB
                 print("target at concurrency 100: >= %d%% of straight and "
