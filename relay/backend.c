@@ -640,9 +640,12 @@ backend_pool_take(struct backend_pool *p)
 {
 	struct backend *b, *best = NULL;
 
-	TAILQ_FOREACH(b, &p->idle, idle)
+	TAILQ_FOREACH(b, &p->idle, idle) {
 		if (best == NULL || b->server < best->server)
 			best = b;
+		if (best->server == 0)
+			break;		/* none can come before it */
+	}
 	if (best == NULL)
 		return NULL;
 	TAILQ_REMOVE(&p->idle, best, idle);
@@ -807,10 +810,23 @@ backend_data(struct backend *b)
 }
 
 int
+backend_data_headers(struct backend *b, const char *data, size_t len)
+{
+	if (b->client == NULL ||
+	    smtp_client_data_write(b->client, data, len) < 0)
+		return -1;
+	if (b->st != NULL)
+		stream_hold(b->st, 1);	/* leave with the first content */
+	return backend_sent(b, 0);
+}
+
+int
 backend_data_write(struct backend *b, const char *data, size_t len)
 {
 	if (b->client == NULL)
 		return -1;
+	if (b->st != NULL)
+		stream_hold(b->st, 0);
 	if (smtp_client_data_write(b->client, data, len) < 0)
 		return -1;
 	if (b->st != NULL && stream_output_length(b->st) > BACKEND_HIGH_WATER)
@@ -823,6 +839,8 @@ backend_data_end(struct backend *b)
 {
 	if (b->client == NULL)
 		return -1;
+	if (b->st != NULL)
+		stream_hold(b->st, 0);
 	return backend_sent(b, smtp_client_data_end(b->client));
 }
 

@@ -93,6 +93,8 @@ int backend_mail(struct backend *b, const char *sender,
 int backend_rcpt(struct backend *b, const char *rcpt,
     const struct smtp_client_rcpt_params *params);
 int backend_data(struct backend *b);
+/* Our own headers at 354: held back to leave with the first content. */
+int backend_data_headers(struct backend *b, const char *data, size_t len);
 int backend_data_write(struct backend *b, const char *data, size_t len);
 int backend_data_end(struct backend *b);
 int backend_rset(struct backend *b);

@@ -201,6 +201,9 @@ serve_bind_all(const struct conf *conf, struct worker_setup *setup)
 				    l->name, addr, err);
 				return -1;
 			}
+			/* Accepted sockets inherit it (Linux): no
+			 * setsockopt() per connection. */
+			session_set_nodelay(fd);
 			setup->sockets[setup->nsockets].fd = fd;
 			setup->sockets[setup->nsockets].listener = l;
 			setup->nsockets++;

@@ -797,7 +797,7 @@ session_backend_data_go(struct session *s)
 	size_t len;
 
 	len = session_headers(s, headers, sizeof(headers));
-	if (backend_data_write(s->backend, headers, len) < 0) {
+	if (backend_data_headers(s->backend, headers, len) < 0) {
 		session_reply(s, 451, "4.3.0", "Error: cannot forward the "
 		    "message");
 		return;
@@ -1612,8 +1612,8 @@ session_new(struct worker *w, evutil_socket_t fd,
 	    (unsigned long long)(++w->sessions_started & 0xffffff));
 	session_set_addresses(s, fd, peer, peerlen);
 	session_smtp_config(s);
-	/* evconnlistener accepts with SOCK_NONBLOCK already. */
-	session_set_nodelay(fd);
+	/* evconnlistener accepts with SOCK_NONBLOCK already, and TCP_NODELAY
+	 * comes from the listening socket (serve.c). */
 	s->smtp = smtp_server_new(&s->smtp_cfg, &session_smtp_cb, s);
 	s->timer = evtimer_new(w->base, session_timer_cb, s);
 	s->spf_timer = evtimer_new(w->base, session_spf_timeout_cb, s);

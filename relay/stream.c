@@ -36,6 +36,7 @@ struct stream {
 	int read_done;			/* EOF or read error seen */
 	int write_failed;
 	int quiet;
+	int held;			/* stream_hold(): no flush for now */
 	int in_callback;		/* depth of the owner's callbacks */
 	int dying;			/* freed during one of them */
 };
@@ -234,6 +235,10 @@ stream_flush(struct stream *s)
 
 	if (s->write_failed || s->fd < 0)
 		return;
+	if (s->held) {
+		stream_want_write(s, 0);	/* stream_hold(s, 0) comes back */
+		return;
+	}
 	if (evbuffer_get_length(s->out) > 0) {
 		n = evbuffer_write(s->out, s->fd);
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -249,6 +254,15 @@ stream_flush(struct stream *s)
 	stream_want_write(s, left > 0);
 	if (n > 0 && left <= s->drain_mark)
 		stream_emit_drained(s);
+}
+
+/* Lets the loop flush what was queued, unless something waits for it. */
+static void
+stream_schedule_flush(struct stream *s)
+{
+	if (s->bev == NULL && s->fd >= 0 && !s->connecting && !s->wr_added &&
+	    !s->quiet && !s->held && evbuffer_get_length(s->out) > 0)
+		event_active(s->flush, EV_TIMEOUT, 0);
 }
 
 /* Deferred flush of what stream_write() queued. */
@@ -281,8 +295,7 @@ stream_connected(struct stream *s)
 		return;
 	}
 	stream_update_read(s);
-	if (evbuffer_get_length(s->out) > 0)
-		event_active(s->flush, EV_TIMEOUT, 0);
+	stream_schedule_flush(s);
 	stream_emit_event(s, BEV_EVENT_CONNECTED);
 }
 
@@ -566,9 +579,15 @@ stream_write(struct stream *s, const void *data, size_t len)
 		return -1;
 	if (evbuffer_add(s->out, data, len) < 0)
 		return -1;
-	if (!s->connecting && !s->wr_added && !s->quiet)
-		event_active(s->flush, EV_TIMEOUT, 0);
+	stream_schedule_flush(s);
 	return 0;
+}
+
+void
+stream_hold(struct stream *s, int hold)
+{
+	s->held = hold != 0;
+	stream_schedule_flush(s);
 }
 
 size_t

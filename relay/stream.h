@@ -92,6 +92,14 @@ void stream_set_marks(struct stream *s, size_t read_limit,
 void stream_read_enable(struct stream *s);
 void stream_read_disable(struct stream *s);
 
+/*
+ * Holds queued output back (hold 1) until released (hold 0), so that
+ * bytes queued now leave with the next ones in one write: the relay's
+ * own headers, ready at 354, go out with the first chunk of content.
+ * Plain streams only (a TLS stream ignores it).
+ */
+void stream_hold(struct stream *s, int hold);
+
 /* Stops every callback for good (the owner is going away). */
 void stream_quiet(struct stream *s);
 

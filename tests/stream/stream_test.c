@@ -289,6 +289,32 @@ test_free_in_callback(struct event_base *base)
 	close(fds[1]);
 }
 
+/* Held output waits for the release, then leaves with what followed. */
+static void
+test_hold(struct event_base *base)
+{
+	struct seen v = { .base = base };
+	char buf[64];
+	int fds[2];
+
+	pair(fds);
+	v.st = stream_new(base, fds[0], &seen_cb, &v);
+	CHECK_INT(stream_write(v.st, "Received: x\r\n", 13), 0);
+	stream_hold(v.st, 1);
+	run_idle(base);
+	CHECK(read(fds[1], buf, sizeof(buf)) < 0 && errno == EAGAIN);
+	CHECK_INT(stream_output_length(v.st), 13);
+	CHECK_INT(stream_write(v.st, "body\r\n", 6), 0);
+	run_idle(base);
+	CHECK_INT(stream_output_length(v.st), 19);	/* still held */
+	stream_hold(v.st, 0);
+	CHECK(run_until(base, &v.drained, 1));
+	CHECK_INT(drain_fd(fds[1], buf, 0, sizeof(buf)), 19);
+	CHECK(memcmp(buf, "Received: x\r\nbody\r\n", 19) == 0);
+	stream_free(v.st);
+	close(fds[1]);
+}
+
 /* After stream_quiet() no callback runs, whatever arrives. */
 static void
 test_quiet(struct event_base *base)
@@ -434,6 +460,7 @@ main(void)
 	test_write_error(base);
 	test_free_in_callback(base);
 	test_quiet(base);
+	test_hold(base);
 	test_connect(base);
 	test_connect_refused(base);
 	test_hand_over_and_adopt(base);
