@@ -40,6 +40,7 @@
 #include "certs/certs.h"
 #include "relay/backend.h"
 #include "relay/log.h"
+#include "relay/metrics.h"
 #include "relay/session.h"
 #include "relay/stream.h"
 #include "relay/tls.h"
@@ -77,6 +78,8 @@ struct backend {
 
 struct backend_pool {
 	const struct conf *conf;
+	struct metrics *metrics;	/* NULL: none */
+	int worker;
 	TAILQ_HEAD(, backend) idle;	/* most recently parked first */
 	size_t nidle;
 	unsigned long reuses;
@@ -584,13 +587,16 @@ backend_set_peer(struct backend *b, const struct smtp_client_peer *peer)
  */
 
 struct backend_pool *
-backend_pool_new(const struct conf *conf)
+backend_pool_new(const struct conf *conf, struct metrics *metrics,
+    int worker)
 {
 	struct backend_pool *p = calloc(1, sizeof(*p));
 
 	if (p == NULL)
 		return NULL;
 	p->conf = conf;
+	p->metrics = metrics;
+	p->worker = worker;
 	TAILQ_INIT(&p->idle);
 	return p;
 }
@@ -624,12 +630,22 @@ backend_pool_reuses(const struct backend_pool *p)
 	return p->reuses;
 }
 
+/* Counts a connection in or out of the pool. */
+static void
+backend_pool_count(struct backend_pool *p, int delta)
+{
+	p->nidle = (size_t)((long)p->nidle + delta);
+	if (p->metrics != NULL)
+		metrics_gauge_add(p->metrics, p->worker, METRIC_BACKEND_IDLE,
+		    delta);
+}
+
 /* Closes a parked connection. */
 static void
 backend_pool_drop(struct backend *b)
 {
 	TAILQ_REMOVE(&b->pool->idle, b, idle);
-	b->pool->nidle--;
+	backend_pool_count(b->pool, -1);
 	b->parked = 0;
 	backend_destroy(b);
 }
@@ -649,7 +665,7 @@ backend_pool_take(struct backend_pool *p)
 	if (best == NULL)
 		return NULL;
 	TAILQ_REMOVE(&p->idle, best, idle);
-	p->nidle--;
+	backend_pool_count(p, -1);
 	best->parked = 0;
 	return best;
 }
@@ -684,7 +700,7 @@ backend_release(struct backend *b)
 	b->congested = 0;
 	b->parked = 1;
 	TAILQ_INSERT_HEAD(&b->pool->idle, b, idle);
-	b->pool->nidle++;
+	backend_pool_count(b->pool, 1);
 	backend_arm(b);
 }
 
@@ -709,6 +725,9 @@ backend_reuse(struct backend *b, const struct smtp_client_peer *peer,
 		return -1;
 	}
 	b->pool->reuses++;
+	if (b->pool->metrics != NULL)
+		metrics_inc(b->pool->metrics, b->pool->worker,
+		    METRIC_BACKEND_REUSED);
 	backend_arm(b);
 	return backend_leave(b);
 }

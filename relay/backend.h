@@ -78,7 +78,9 @@ void backend_free(struct backend *b);
 void backend_release(struct backend *b);
 
 /* One worker's kept connections (conf must outlive the pool). */
-struct backend_pool *backend_pool_new(const struct conf *conf);
+struct metrics;
+struct backend_pool *backend_pool_new(const struct conf *conf,
+    struct metrics *metrics, int worker);
 void backend_pool_free(struct backend_pool *p);	/* NULL-safe */
 /* Closes the idle connections and keeps no more (worker stopping). */
 void backend_pool_clear(struct backend_pool *p);

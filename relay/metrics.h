@@ -81,6 +81,8 @@ enum metric {
 	METRIC_TX_BARE_NEWLINE,			/* bare_newline */
 	/* spfgate_backend_failures_total (counter) */
 	METRIC_BACKEND_FAILURES,
+	METRIC_BACKEND_REUSED,		/* kept connections taken again */
+	METRIC_BACKEND_IDLE,		/* gauge: kept connections now */
 	/* spfgate_tls_sessions_total (counter) */
 	METRIC_TLS_SESSIONS,
 	/* spfgate_srs_rewrites_total (counter) */

@@ -413,7 +413,8 @@ worker_main(void *arg, int worker_id)
 		goto out;
 	}
 	worker_tls_init(&loop.worker);
-	loop.worker.backend_pool = backend_pool_new(setup->conf);
+	loop.worker.backend_pool = backend_pool_new(setup->conf,
+	    setup->metrics, worker_id);
 	if (loop.worker.backend_pool == NULL || worker_signals(&loop) < 0 ||
 	    worker_listen(&loop) < 0) {
 		log_msg(LOG_ERR, "event=worker_failed worker=%d "

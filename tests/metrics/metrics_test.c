@@ -159,10 +159,14 @@ test_format(struct metrics *m)
 	    "\"invalid\"} 0\n") != NULL);
 	CHECK(strncmp(text, "# HELP spfgate_connections_total ", 33) == 0);
 	CHECK_INT(test_count(text, "# TYPE spfgate_sessions gauge\n"), 1);
+	CHECK_INT(test_count(text, "# TYPE spfgate_backend_connections_idle "
+	    "gauge\n"), 1);
+	CHECK_INT(test_count(text, "# TYPE "
+	    "spfgate_backend_connections_reused_total counter\n"), 1);
 	CHECK_INT(test_count(text, "# TYPE spfgate_spf_results_total "
 	    "counter\n"), 1);
-	CHECK_INT(test_count(text, "# TYPE "), 9);
-	CHECK_INT(test_count(text, "# HELP "), 9);
+	CHECK_INT(test_count(text, "# TYPE "), 11);
+	CHECK_INT(test_count(text, "# HELP "), 11);
 	CHECK_INT(test_count(text, "\nspfgate_spf_results_total{"), 7);
 	CHECK_INT(test_count(text, "\nspfgate_transactions_total{"), 6);
 	CHECK(metrics_format(m, small, sizeof(small)) == -1);
@@ -403,7 +407,7 @@ test_http_metrics(struct event_base *base, int port)
 	    != NULL);
 	CHECK(strstr(body, "\nspfgate_transactions_total{outcome="
 	    "\"delivered\"} 7\n") != NULL);
-	CHECK_INT(test_count(body, "# TYPE "), 9);
+	CHECK_INT(test_count(body, "# TYPE "), 11);
 
 	CHECK(test_get(base, port, "GET /metrics?name[]=x HTTP/1.1\r\n"
 	    "Host: 127.0.0.1\r\nConnection: close\r\n\r\n", &r) == 0);

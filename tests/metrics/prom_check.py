@@ -47,6 +47,8 @@ FAMILIES = {
         ["delivered", "refused_spf", "refused_by_backend", "backend_failed",
          "too_big", "bare_newline"]),
     "spfgate_backend_failures": ("counter", None, [None]),
+    "spfgate_backend_connections_reused": ("counter", None, [None]),
+    "spfgate_backend_connections_idle": ("gauge", None, [None]),
     "spfgate_tls_sessions": ("counter", None, [None]),
     "spfgate_srs_rewrites": ("counter", None, [None]),
     "spfgate_srs_reversals": (

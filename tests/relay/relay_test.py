@@ -43,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.request
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -1578,9 +1579,20 @@ def run_connection_cache_group(suite):
         with mta.lock:
             return list(mta.commands), mta.nconn
 
+    def metric(port, name):
+        """One unlabelled series from the relay's /metrics endpoint."""
+        with urllib.request.urlopen("http://%s:%d/metrics" % (HOST, port),
+                                    timeout=5) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return int(float(line.split()[1]))
+        return None
+
     mta = FakeMta()
+    mport = free_port()
     try:
         relay = suite.relay("conncache", backends=[mta.port],
+                            server="metrics_listen = %s:%d\n" % (HOST, mport),
                             spf="skip_networks = 127.0.0.0/8\n",
                             backend="connection_cache_time = 1s\n")
 
@@ -1600,11 +1612,36 @@ def run_connection_cache_group(suite):
                              "EHLO c2.client.test"], "EHLO after each")
             check(not any(l == "QUIT" for _, l in cmds), "QUIT sent")
             check_eq(len(mta.messages), 3, "messages delivered")
+            check_eq(metric(mport, "spfgate_backend_connections_reused_total"),
+                     2, "metric: sessions given a kept connection")
+            check_eq(metric(mport, "spfgate_backend_connections_idle"), 1,
+                     "metric: connections kept now")
             closed = wait_until(lambda: any(
                 l == "<EOF>" for _, l in commands(mta)[0]), 5.0)
             check(closed, "idle connection not closed after 1s")
+            check_eq(metric(mport, "spfgate_backend_connections_idle"), 0,
+                     "metric: kept connections after the idle close")
 
         suite.case("backend_connection_reused", reused)
+        suite.stop_case(relay)
+    finally:
+        mta.stop()
+
+    mta = FakeMta()
+    try:
+        relay = suite.relay("conncachenoxc", backends=[mta.port],
+                            spf="skip_networks = 127.0.0.0/8\n",
+                            backend="xclient = no\n")
+
+        def rset_probe():
+            sessions(relay, ["ccr-t1", "ccr-t2"])
+            cmds, nconn = commands(mta)
+            check_eq(nconn, 1, "backend connections for two sessions")
+            verbs = [l.split(" ", 1)[0] for _, l in cmds]
+            check_eq(verbs, ["EHLO", "MAIL", "RCPT", "DATA", "RSET", "MAIL",
+                             "RCPT", "DATA"], "commands on the connection")
+
+        suite.case("backend_connection_reused_rset", rset_probe)
         suite.stop_case(relay)
     finally:
         mta.stop()
