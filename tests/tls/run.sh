@@ -546,6 +546,48 @@ fi
 kill "$pid"
 wait "$pid" 2>/dev/null
 
+# A kept TLS connection to the backend serves the next session: one
+# connection, one handshake, two messages.
+kept_conf=$tmp/kept-tls.conf
+{
+	base_conf
+	cat <<EOF
+[listener smtp]
+address = 127.0.0.1:$p_back
+[backend]
+servers = 127.0.0.1:$pf_good
+tls = required
+tls_verify = yes
+tls_name = backend.test
+tls_ca_file = $pki/ca.pem
+EOF
+} >"$kept_conf"
+"$spfgate" serve -c "$kept_conf" >"$tmp/kept-tls.log" 2>&1 &
+pid=$!
+if wait_port "$p_back"; then
+	connects_before=$(grep -c 'smtpd\[[0-9]*\]: connect from' "$pf/maillog")
+	sent_before=$(grep -c 'status=sent' "$pf/maillog")
+	for n in 1 2; do
+		out=$(swaks --server "127.0.0.1:$p_back" --from a@kept.test \
+			--to b@kept.test --header "Subject: kept $n" 2>&1)
+		check "kept TLS connection: message $n accepted" \
+			grep -q '^<-  250 2.0.0' <<<"$out"
+	done
+	check "kept TLS connection: Postfix delivered both" \
+		wait_grep $((sent_before + 2)) 'status=sent' "$pf/maillog"
+	connects=$(( $(grep -c 'smtpd\[[0-9]*\]: connect from' "$pf/maillog") -
+		connects_before ))
+	check "kept TLS connection: one connection for two sessions ($connects)" \
+		test "$connects" = 1
+	check "kept TLS connection: one verified handshake" \
+		test "$(grep -c 'event=backend_tls .* verified=yes' \
+			"$tmp/kept-tls.log")" = 1
+else
+	check "kept TLS connection: relay started" false
+fi
+kill "$pid"
+wait "$pid" 2>/dev/null
+
 # A 4 MB message through TLS on both sides (flow control across filters).
 big_conf=$tmp/big.conf
 {
