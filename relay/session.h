@@ -3,10 +3,11 @@
  *
  * CONTRACT
  *	session_new() takes over an accepted socket.  The session reads the
- *	client through a stream (stream.h), drives the server-side state machine
- *	(smtp/smtp_server.h), checks SPF at MAIL FROM through the worker's
- *	resolver, and forwards the transaction to the backend (backend.h)
- *	command by command, so the client's final reply is the backend's.
+ *	client through a stream (stream.h), drives the server-side state
+ *	machine (smtp/smtp_server.h), checks SPF at MAIL FROM through the
+ *	worker's resolver, and forwards the transaction to the backend
+ *	(backend.h) command by command, so the client's final reply is the
+ *	backend's.
  *	It frees itself when the connection ends and then tells its worker.
  *
  * OWNERSHIP
