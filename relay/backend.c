@@ -277,6 +277,13 @@ backend_client_ready(void *ctx)
 	struct backend *b = ctx;
 
 	b->established = 1;
+	if (b->reused && b->pool != NULL) {
+		b->pool->reuses++;
+		if (b->pool->metrics != NULL)
+			metrics_inc(b->pool->metrics, b->pool->worker,
+			    METRIC_BACKEND_REUSED);
+	}
+	b->reused = 0;
 	backend_arm(b);
 	b->ev->ready(b->ctx);
 }
@@ -710,9 +717,15 @@ backend_release(struct backend *b)
  * connection cannot serve this owner (b untouched, still to be freed).
  */
 static int
-backend_reuse(struct backend *b, const struct smtp_client_peer *peer,
-    const struct backend_events *ev, void *ctx)
+backend_reuse(struct backend *b, struct certs_client *tls,
+    const struct smtp_client_peer *peer, const struct backend_events *ev,
+    void *ctx)
 {
+	/* A reconnect must use the current client context (SIGHUP). */
+	if (tls != b->tls) {
+		certs_client_free(b->tls);
+		b->tls = tls != NULL ? certs_client_ref(tls) : NULL;
+	}
 	backend_set_peer(b, peer);
 	b->ev = ev;
 	b->ctx = ctx;
@@ -724,10 +737,6 @@ backend_reuse(struct backend *b, const struct smtp_client_peer *peer,
 		b->in_callback--;
 		return -1;
 	}
-	b->pool->reuses++;
-	if (b->pool->metrics != NULL)
-		metrics_inc(b->pool->metrics, b->pool->worker,
-		    METRIC_BACKEND_REUSED);
 	backend_arm(b);
 	return backend_leave(b);
 }
@@ -742,7 +751,7 @@ backend_new(struct backend_pool *pool, struct event_base *base,
 	struct backend_peer_copy *copy;
 
 	while (pool != NULL && (b = backend_pool_take(pool)) != NULL) {
-		switch (backend_reuse(b, peer, ev, ctx)) {
+		switch (backend_reuse(b, tls, peer, ev, ctx)) {
 		case 0:
 			return b;	/* perhaps reconnecting already */
 		case 1:
@@ -793,12 +802,33 @@ backend_congested(const struct backend *b)
 	return b->congested;
 }
 
-/* Common tail of every command wrapper: arm the timer. */
+/*
+ * Every command wrapper runs in a frame: a failure inside the call (a
+ * write refused) reports failed() at once, and the owner may free b there.
+ */
 static int
-backend_sent(struct backend *b, int rc)
+backend_begin(struct backend *b)
 {
-	if (rc == 0)
+	if (b->client == NULL)
+		return -1;
+	backend_enter(b);
+	return 0;
+}
+
+/*
+ * Ends the frame and arms the timer for the new wait.  When failed()
+ * already told the owner inside the call, 0: the owner must not answer
+ * the failure a second time.
+ */
+static int
+backend_end(struct backend *b, int rc)
+{
+	int reported = b->dead;
+
+	if (rc == 0 && !b->dead)
 		backend_arm(b);
+	if (backend_leave(b) || reported)
+		return 0;
 	return rc;
 }
 
@@ -806,67 +836,71 @@ int
 backend_mail(struct backend *b, const char *sender,
     const struct smtp_client_mail_params *params)
 {
-	if (b->client == NULL)
+	if (backend_begin(b) < 0)
 		return -1;
-	return backend_sent(b, smtp_client_mail(b->client, sender, params));
+	return backend_end(b, smtp_client_mail(b->client, sender, params));
 }
 
 int
 backend_rcpt(struct backend *b, const char *rcpt,
     const struct smtp_client_rcpt_params *params)
 {
-	if (b->client == NULL)
+	if (backend_begin(b) < 0)
 		return -1;
-	return backend_sent(b, smtp_client_rcpt(b->client, rcpt, params));
+	return backend_end(b, smtp_client_rcpt(b->client, rcpt, params));
 }
 
 int
 backend_data(struct backend *b)
 {
-	if (b->client == NULL)
+	if (backend_begin(b) < 0)
 		return -1;
-	return backend_sent(b, smtp_client_data(b->client));
+	return backend_end(b, smtp_client_data(b->client));
 }
 
 int
 backend_data_headers(struct backend *b, const char *data, size_t len)
 {
-	if (b->client == NULL ||
-	    smtp_client_data_write(b->client, data, len) < 0)
+	int rc;
+
+	if (backend_begin(b) < 0)
 		return -1;
-	if (b->st != NULL)
+	rc = smtp_client_data_write(b->client, data, len);
+	if (rc == 0 && !b->dead && b->st != NULL)
 		stream_hold(b->st, 1);	/* leave with the first content */
-	return backend_sent(b, 0);
+	return backend_end(b, rc);
 }
 
 int
 backend_data_write(struct backend *b, const char *data, size_t len)
 {
-	if (b->client == NULL)
+	int rc;
+
+	if (backend_begin(b) < 0)
 		return -1;
 	if (b->st != NULL)
 		stream_hold(b->st, 0);
-	if (smtp_client_data_write(b->client, data, len) < 0)
-		return -1;
-	if (b->st != NULL && stream_output_length(b->st) > BACKEND_HIGH_WATER)
+	rc = smtp_client_data_write(b->client, data, len);
+	if (rc == 0 && !b->dead && b->st != NULL &&
+	    stream_output_length(b->st) > BACKEND_HIGH_WATER)
 		b->congested = 1;
-	return backend_sent(b, 0);
+	return backend_end(b, rc);
 }
 
 int
 backend_data_end(struct backend *b)
 {
-	if (b->client == NULL)
+	if (backend_begin(b) < 0)
 		return -1;
 	if (b->st != NULL)
 		stream_hold(b->st, 0);
-	return backend_sent(b, smtp_client_data_end(b->client));
+	return backend_end(b, smtp_client_data_end(b->client));
 }
 
 int
 backend_rset(struct backend *b)
 {
-	if (b->client == NULL)
+	if (backend_begin(b) < 0)
 		return -1;
-	return backend_sent(b, smtp_client_rset(b->client));
+	return backend_end(b, smtp_client_rset(b->client));
 }

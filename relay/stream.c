@@ -66,6 +66,8 @@ stream_leave(struct stream *s)
 static void
 stream_emit_read(struct stream *s)
 {
+	if (s->quiet)
+		return;
 	stream_enter(s);
 	s->cb->read(s, s->ctx);
 	stream_leave(s);
@@ -74,17 +76,21 @@ stream_emit_read(struct stream *s)
 static void
 stream_emit_drained(struct stream *s)
 {
-	if (s->cb->drained == NULL)
+	if (s->cb->drained == NULL || s->quiet)
 		return;
 	stream_enter(s);
 	s->cb->drained(s, s->ctx);
 	stream_leave(s);
 }
 
+/* Reports what happened, with err in errno for the owner. */
 static void
-stream_emit_event(struct stream *s, short what)
+stream_emit_event(struct stream *s, short what, int err)
 {
+	if (s->quiet)
+		return;
 	stream_enter(s);
+	errno = err;
 	s->cb->event(s, what, s->ctx);
 	stream_leave(s);
 }
@@ -198,6 +204,7 @@ stream_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct stream *s = arg;
 	size_t room = stream_read_room(s);
 	ssize_t n;
+	int err;
 
 	(void)fd;
 	(void)what;
@@ -211,15 +218,15 @@ stream_read_cb(evutil_socket_t fd, short what, void *arg)
 		stream_emit_read(s);
 		return;
 	}
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR))
+	err = n < 0 ? errno : 0;
+	if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))
 		return;
 	s->read_done = 1;
 	stream_update_read(s);
 	if (n == 0)
-		stream_emit_event(s, BEV_EVENT_EOF | BEV_EVENT_READING);
+		stream_emit_event(s, BEV_EVENT_EOF | BEV_EVENT_READING, 0);
 	else
-		stream_emit_event(s, BEV_EVENT_ERROR | BEV_EVENT_READING);
+		stream_emit_event(s, BEV_EVENT_ERROR | BEV_EVENT_READING, err);
 }
 
 /*
@@ -231,7 +238,7 @@ static void
 stream_flush(struct stream *s)
 {
 	size_t left;
-	int n = 0;
+	int n = 0, err;
 
 	if (s->write_failed || s->fd < 0)
 		return;
@@ -241,12 +248,13 @@ stream_flush(struct stream *s)
 	}
 	if (evbuffer_get_length(s->out) > 0) {
 		n = evbuffer_write(s->out, s->fd);
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR) {
+		err = n < 0 ? errno : 0;
+		if (n < 0 && err != EAGAIN && err != EWOULDBLOCK &&
+		    err != EINTR) {
 			s->write_failed = 1;
 			stream_want_write(s, 0);
 			stream_emit_event(s, BEV_EVENT_ERROR |
-			    BEV_EVENT_WRITING);
+			    BEV_EVENT_WRITING, err);
 			return;
 		}
 	}
@@ -290,13 +298,12 @@ stream_connected(struct stream *s)
 	if (err != 0) {
 		s->read_done = 1;
 		s->write_failed = 1;
-		errno = err;
-		stream_emit_event(s, BEV_EVENT_ERROR);
+		stream_emit_event(s, BEV_EVENT_ERROR, err);
 		return;
 	}
 	stream_update_read(s);
 	stream_schedule_flush(s);
-	stream_emit_event(s, BEV_EVENT_CONNECTED);
+	stream_emit_event(s, BEV_EVENT_CONNECTED, 0);
 }
 
 /* Write readiness: the connect's result, or room for queued bytes. */
@@ -376,7 +383,7 @@ stream_bev_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct stream *s = arg;
 
 	(void)bev;
-	stream_emit_event(s, what);
+	stream_emit_event(s, what, errno);
 }
 
 /* Applies the stream's marks and wishes to the adopted bufferevent. */
