@@ -58,6 +58,8 @@
 
 #define SESSION_READ_CHUNK 65536
 #define SESSION_READ_HIGH_WATER (256 * 1024)
+#define SESSION_WRITE_HIGH_WATER (256 * 1024)	/* replies queued at most */
+#define SESSION_CLOSE_LINGER_MS 10000	/* longest flush of the last reply */
 #define SESSION_HEADERS_MAX 8192
 #define SESSION_QUOTE_MAX 600
 
@@ -128,6 +130,8 @@ struct session {
 
 	struct session_tx tx;
 	int closing;			/* flushing the final reply */
+	int peer_eof;			/* the client sent all it will send */
+	int write_full;			/* replies piled up: feeding paused */
 	int in_dispatch;		/* depth of our own callbacks */
 	int dead;			/* free once the dispatch unwinds */
 	int limit_held;			/* counted in the connection limits */
@@ -143,6 +147,7 @@ static void session_tls_begin(struct session *s);
 static void session_tls_wrap(struct session *s);
 static void session_tls_ready(struct session *s);
 static void session_greet_start(struct session *s);
+static void session_finish(struct session *s);
 static void session_addr_text(const struct sockaddr_storage *ss, char *ip,
     size_t iplen, unsigned *port);
 
@@ -388,6 +393,65 @@ session_proxy_input(struct session *s)
 	return 1;
 }
 
+/*
+ * A client that sends and never reads would pile up replies without
+ * end: past SESSION_WRITE_HIGH_WATER queued bytes, stop feeding (and
+ * reading) until they drained.  1 when paused.
+ */
+static int
+session_write_full(struct session *s)
+{
+	if (stream_output_length(s->st) <= SESSION_WRITE_HIGH_WATER)
+		return 0;
+	s->write_full = 1;
+	stream_read_disable(s->st);
+	return 1;
+}
+
+/* 1 while the state machine waits for an answer of ours (SPF, backend). */
+static int
+session_answer_pending(const struct session *s)
+{
+	switch (smtp_server_state(s->smtp)) {
+	case SMTP_SERVER_MAIL_WAIT:
+	case SMTP_SERVER_RCPT_WAIT:
+	case SMTP_SERVER_DATA_WAIT:
+	case SMTP_SERVER_DATA_END_WAIT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The client went away or broke: note an unfinished transaction. */
+static void
+session_log_lost(struct session *s)
+{
+	if (s->tx.open || smtp_server_state(s->smtp) == SMTP_SERVER_DATA_BODY)
+		log_msg(LOG_INFO, "session=%s event=client_lost client=%s "
+		    "state=%s%s", s->id, s->ip,
+		    smtp_server_state_name(smtp_server_state(s->smtp)),
+		    s->backend != NULL ? " action=backend_aborted" : "");
+}
+
+/*
+ * After the client's EOF (it may still read: a half-close), the session
+ * goes on while it has something to answer: buffered commands are fed,
+ * SPF and backend answers are awaited and sent.  Once nothing more can
+ * happen (no answer pending, whatever input is left is an incomplete
+ * line), the session ends like a lost client, after its last replies
+ * were flushed.
+ */
+static void
+session_eof_check(struct session *s)
+{
+	if (s->closing || s->write_full || session_answer_pending(s) ||
+	    (s->backend != NULL && backend_congested(s->backend)))
+		return;
+	session_log_lost(s);
+	session_finish(s);
+}
+
 /* Feeds buffered client input until the state machine stops taking it. */
 static void
 session_pump(struct session *s)
@@ -406,6 +470,8 @@ session_pump(struct session *s)
 		stream_read_disable(s->st);
 		return;
 	}
+	if (session_write_full(s))
+		return;
 	in = stream_input(s->st);
 	session_enter(s);
 	while (!s->dead && !s->closing &&
@@ -428,9 +494,13 @@ session_pump(struct session *s)
 			stream_read_disable(s->st);
 			break;
 		}
+		if (session_write_full(s))
+			break;
 	}
 	if (!s->dead)
 		session_arm_timer(s);
+	if (!s->dead && s->peer_eof)
+		session_eof_check(s);
 	session_leave(s);
 }
 
@@ -451,15 +521,22 @@ session_read_cb(struct stream *st, void *arg)
 	session_pump(arg);
 }
 
-/* Output drained: finish closing if that was pending. */
+/* Output drained: finish closing, or feed again after a pile-up. */
 static void
 session_drained_cb(struct stream *st, void *arg)
 {
 	struct session *s = arg;
 
-	(void)st;
-	if (s->closing)
+	if (s->closing) {
 		session_free(s);
+		return;
+	}
+	if (s->write_full) {
+		s->write_full = 0;
+		if (!s->peer_eof)
+			stream_read_enable(st);
+		session_schedule_pump(s);
+	}
 }
 
 /* The client closed the connection or it broke. */
@@ -484,14 +561,16 @@ session_event_cb(struct stream *st, short what, void *arg)
 		session_free(s);
 		return;
 	}
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		if (s->tx.open || smtp_server_state(s->smtp) ==
-		    SMTP_SERVER_DATA_BODY)
-			log_msg(LOG_INFO, "session=%s event=client_lost "
-			    "client=%s state=%s%s", s->id, s->ip,
-			    smtp_server_state_name(smtp_server_state(s->smtp)),
-			    s->backend != NULL ? " action=backend_aborted" :
-			    "");
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+		/* Half-close: the replies may still be read. */
+		s->peer_eof = 1;
+		if (s->in_dispatch == 0)
+			session_eof_check(s);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		if (!s->closing)
+			session_log_lost(s);
 		session_free(s);
 	}
 }
@@ -533,6 +612,12 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		log_msg(LOG_INFO, "session=%s event=tls_failed client=%s "
 		    "mode=%s reason=\"handshake timeout\"", s->id, s->ip,
 		    s->tls_implicit ? "implicit" : "starttls");
+		session_free(s);
+		return;
+	}
+	if (s->closing) {
+		log_msg(LOG_INFO, "session=%s event=close_linger_over "
+		    "client=%s reason=\"client does not read\"", s->id, s->ip);
 		session_free(s);
 		return;
 	}
@@ -926,7 +1011,9 @@ session_proceed_backend(struct session *s)
 		session_backend_ready(s);
 		return;
 	}
+	/* Caution: backend_new() may report failed() before it returns. */
 	backend_free(s->backend);
+	s->backend = NULL;
 	memset(&peer, 0, sizeof(peer));
 	peer.addr = s->ip;
 	peer.port = s->port;
@@ -1197,11 +1284,28 @@ session_smtp_close(void *ctx)
 		session_free(s);
 		return;
 	}
+	session_finish(s);
+}
+
+/*
+ * Ends the session once what is queued for the client has left: at
+ * once, or from the drained callback, or after SESSION_CLOSE_LINGER_MS
+ * when the client does not read.
+ */
+static void
+session_finish(struct session *s)
+{
+	struct timeval tv = { SESSION_CLOSE_LINGER_MS / 1000,
+	    (SESSION_CLOSE_LINGER_MS % 1000) * 1000 };
+
+	s->closing = 1;
 	if (s->st == NULL || stream_output_length(s->st) == 0) {
 		session_free(s);
 		return;
 	}
-	stream_read_disable(s->st);	/* free once the reply left */
+	stream_read_disable(s->st);
+	s->armed = SMTP_SERVER_TIMEOUT_NONE;
+	evtimer_add(s->timer, &tv);
 }
 
 /* HELO/EHLO: a new name invalidates a cached HELO verdict. */

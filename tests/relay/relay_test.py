@@ -1803,6 +1803,124 @@ def run_greet_group(suite):
     suite.stop_case(relay)
 
 
+def worker_rss_kib(relay):
+    """Resident memory of the relay's (one) worker, in KiB."""
+    total = 0
+    for pid in relay.workers:
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def run_client_io_group(suite):
+    """Half-closing clients, clients that do not read."""
+    relay = suite.relay("clientio")
+
+    def half_close_commands():
+        with greet(relay.port) as c:
+            c.send("MAIL FROM:<hc-t1@good.test>\r\n"
+                   "RCPT TO:<r-hc-t1@dest.example>\r\nQUIT\r\n")
+            c.sock.shutdown(socket.SHUT_WR)
+            expect(c.reply(), 250, "2.", "MAIL after the client's EOF")
+            expect(c.reply(), 250, "2.", "RCPT after the client's EOF")
+            expect(c.reply(), 221, what="QUIT after the client's EOF")
+            check(c.eof(), "not closed after 221")
+
+    def half_close_after_dot():
+        token = "hc-t2"
+        with greet(relay.port) as c:
+            expect(c.cmd("MAIL FROM:<%s@good.test>" % token), 250)
+            expect(c.cmd("RCPT TO:<r-%s@dest.example>" % token), 250)
+            expect(c.cmd("DATA"), 354)
+            c.send(message(token).encode() + b".\r\nQUIT\r\n")
+            c.sock.shutdown(socket.SHUT_WR)
+            expect(c.reply(30), 250, "2.", "final reply after the EOF")
+            expect(c.reply(), 221, what="QUIT after the EOF")
+            check(c.eof(), "not closed after 221")
+        suite.sink.dump(token)
+        check(not relay.log_lines("client_lost"),
+              "a delivered message was logged as lost")
+
+    def half_close_mid_message():
+        token = "hc-t3"
+        with greet(relay.port) as c:
+            expect(c.cmd("MAIL FROM:<%s@good.test>" % token), 250)
+            expect(c.cmd("RCPT TO:<r-%s@dest.example>" % token), 250)
+            expect(c.cmd("DATA"), 354)
+            c.send(message(token, "no end in sight\r\n"))
+            c.sock.shutdown(socket.SHUT_WR)
+            check(c.eof(), "not closed after an EOF inside the message")
+            check(c.buf == b"", "a reply to an unfinished message: %r"
+                  % c.buf)
+        relay.wait_log(lambda kv: kv.get("state") == "DATA_BODY",
+                       "client_lost")
+        suite.sink.assert_absent(token)
+
+    def reply_flood():
+        count = 3000000         # 18 MB of commands, 42 MB of replies
+        before = worker_rss_kib(relay)
+        c = greet(relay.port, source="127.0.0.3")
+        flood = b"NOOP\r\n" * count
+        sender = threading.Thread(target=c.sock.sendall, args=(flood,),
+                                  daemon=True)
+        sender.start()
+        time.sleep(2.0)         # the relay answers into a client that waits
+        grown = worker_rss_kib(relay) - before
+        # Bounded: about 0.3 MB measured; 40 MB before replies were capped.
+        check(grown < 16 * 1024, "worker grew by %d KiB while its client "
+              "did not read" % grown)
+        seen, tail = 0, b""
+        deadline = time.monotonic() + 60
+        while seen < count and time.monotonic() < deadline:
+            c.sock.settimeout(max(0.1, deadline - time.monotonic()))
+            data = c.sock.recv(1 << 20)
+            if not data:
+                break
+            lines = (tail + data).split(b"\n")
+            tail = lines.pop()
+            seen += sum(1 for l in lines if l.startswith(b"250 2.0.0"))
+        check_eq(seen, count, "NOOP replies received")
+        sender.join(10)
+        expect(c.cmd("QUIT"), 221, what="QUIT after the flood")
+        c.close()
+
+    def close_linger(relay):
+        # Enough NOOPs that the replies fill every kernel buffer, then
+        # silence: the 2s command timeout's 421 cannot be flushed, and the
+        # session must still end (after the 10s close linger).
+        c = Client(relay.port, source="127.0.0.4")
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        expect(c.reply(), 220, what="greeting")
+
+        def send_all():
+            try:
+                c.sock.settimeout(40)
+                c.sock.sendall(b"NOOP\r\n" * 2000000)
+            except OSError:
+                pass            # the relay stopped reading, then closed
+        sender = threading.Thread(target=send_all, daemon=True)
+        sender.start()
+        kv = relay.wait_log(lambda kv: kv.get("client") == "127.0.0.4",
+                            "close_linger_over", timeout=40)
+        check(kv is not None, "a client that never reads kept its session")
+        c.close()
+        sender.join(10)
+
+    suite.case("half_close_commands_answered", half_close_commands)
+    suite.case("half_close_after_final_dot", half_close_after_dot)
+    suite.case("half_close_inside_message", half_close_mid_message)
+    suite.case("reply_flood_bounded", reply_flood)
+    suite.stop_case(relay)
+    relay = suite.relay("clientlinger", server="timeout_command = 2s\n")
+    suite.case("close_linger_for_non_reading_client", close_linger, relay)
+    suite.stop_case(relay)
+
+
 def run_conn_group(suite):
     """max_connections_per_ip and max_connections."""
     relay = suite.relay("conn", server="max_connections = 3\n"
@@ -1904,7 +2022,8 @@ def main():
                  suite.sink.port), flush=True)
         for group in (run_main_group, run_actions_group, run_skip_group,
                       run_dns_timeout_group, run_limits_group,
-                      run_greet_group, run_conn_group, run_sigterm_group):
+                      run_greet_group, run_conn_group, run_client_io_group,
+                      run_sigterm_group):
             try:
                 group(suite)
             except (Failure, RuntimeError, OSError) as e:
