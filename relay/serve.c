@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -28,7 +29,7 @@
 #include "relay/tls.h"
 #include "relay/worker.h"
 
-#define SERVE_BACKLOG 1024
+#define SERVE_BACKLOG 4096	/* the kernel caps it at net.core.somaxconn */
 
 /* Options common to serve and configtest. */
 struct serve_args {
@@ -214,6 +215,34 @@ serve_bind_all(const struct conf *conf, struct worker_setup *setup)
 	return 0;
 }
 
+/*
+ * Raises the soft descriptor limit so that one worker can hold every
+ * allowed session: two descriptors each (client and backend) plus room
+ * for listeners, DNS and logs.  Shells often start with a soft limit of
+ * 1024, which would cap a worker at about 500 sessions.  When the hard
+ * limit is lower than needed, it is used and the shortfall logged.
+ */
+static void
+serve_raise_nofile(const struct conf *conf)
+{
+	rlim_t want = (rlim_t)conf->server.max_connections * 2 + 256;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ?
+	    rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < want)
+		log_msg(LOG_WARNING, "event=fd_limit_low limit=%llu "
+		    "needed=%llu reason=\"max_connections needs two "
+		    "descriptors per session; raise the hard limit "
+		    "(LimitNOFILE=, ulimit -Hn)\"",
+		    (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)want);
+}
+
 /* Closes what serve_bind_all opened. */
 static void
 serve_close_all(struct worker_setup *setup)
@@ -304,6 +333,7 @@ serve_run(struct conf *conf, const char *path)
 		rc = EXIT_CONFIG;
 		goto out;
 	}
+	serve_raise_nofile(conf);
 	if (serve_bind_all(conf, &setup) < 0 ||
 	    serve_metrics(conf, &setup) < 0)
 		goto out;

@@ -328,8 +328,13 @@ worker_listen(struct worker_loop *loop)
 		wl = &loop->listeners[i];
 		wl->worker = &loop->worker;
 		wl->sock = &setup->sockets[i];
+		/*
+		 * Backlog 0: the master already listens with its own
+		 * backlog (serve.c); -1 would make libevent call listen()
+		 * again with 128, and a burst of connections would overflow.
+		 */
 		wl->ev = evconnlistener_new(loop->worker.base,
-		    worker_accept_cb, wl, 0, -1, setup->sockets[i].fd);
+		    worker_accept_cb, wl, 0, 0, setup->sockets[i].fd);
 		if (wl->ev == NULL)
 			return -1;
 		evconnlistener_set_error_cb(wl->ev, worker_accept_error_cb);

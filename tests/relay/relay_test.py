@@ -42,6 +42,8 @@ import socketserver
 import subprocess
 import sys
 import tempfile
+import resource
+import selectors
 import threading
 import urllib.request
 import time
@@ -583,7 +585,7 @@ class Relay:
     """One spfgate instance with its own configuration and log."""
 
     def __init__(self, spfgate, work, name, dns, backends, server="",
-                 spf="", dnsconf="", backend="", extra=""):
+                 spf="", dnsconf="", backend="", extra="", prefix=()):
         self.name = name
         self.confpath = os.path.join(work, name + ".conf")
         self.logpath = os.path.join(work, name + ".stderr")
@@ -594,7 +596,8 @@ class Relay:
                 f.write(self.conf_text(dns, backends, server, spf, dnsconf,
                                        backend) + extra)
             log = open(self.logpath, "wb")
-            self.proc = spawn([spfgate, "serve", "-c", self.confpath],
+            self.proc = spawn(list(prefix) + [spfgate, "serve", "-c",
+                                              self.confpath],
                               subprocess.DEVNULL, log)
             log.close()
             if self.wait_ready():
@@ -1921,6 +1924,77 @@ def run_client_io_group(suite):
     suite.stop_case(relay)
 
 
+def open_files_soft(relay):
+    """The worker's soft RLIMIT_NOFILE, from /proc."""
+    with open("/proc/%d/limits" % relay.workers[0]) as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                return int(line.split()[3])
+    return None
+
+
+def run_fd_limit_group(suite):
+    """Descriptor limit raised for max_connections; a burst of clients."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    conns = min(3000, (hard - 512) // 2)
+    relay = suite.relay("fdraise", prefix=["prlimit",
+                                           "--nofile=512:%d" % hard],
+                        server="max_connections = %d\n"
+                        "max_connections_per_ip = 0\n" % conns)
+
+    def raised():
+        check_eq(open_files_soft(relay), 2 * conns + 256,
+                 "worker's soft descriptor limit (started with 512)")
+        check(not relay.log_lines("fd_limit_low"), "fd_limit_low logged")
+
+    def burst():
+        # Every client connects at once: the listen backlog must hold
+        # them (it was 128: clients then waited for SYN-ACK retransmits).
+        n = min(conns - 10, 2500)
+        socks, greeted = [], 0
+        sel = selectors.DefaultSelector()
+        try:
+            for _ in range(n):
+                s = socket.socket()
+                s.setblocking(False)
+                s.connect_ex((HOST, relay.port))
+                socks.append(s)
+                sel.register(s, selectors.EVENT_READ)
+            deadline = time.monotonic() + 15
+            while greeted < n and time.monotonic() < deadline:
+                for key, _ in sel.select(0.5):
+                    sel.unregister(key.fileobj)
+                    try:
+                        if key.fileobj.recv(64).startswith(b"220 "):
+                            greeted += 1
+                    except OSError:
+                        pass
+            check_eq(greeted, n, "clients greeted within 15 s")
+        finally:
+            sel.close()
+            for s in socks:
+                s.close()
+
+    suite.case("fd_limit_raised_for_max_connections", raised)
+    suite.case("connection_burst_all_greeted", burst)
+    suite.stop_case(relay)
+
+    relay = suite.relay("fdlow", prefix=["prlimit", "--nofile=512:1024"],
+                        server="max_connections = 10000\n")
+
+    def low():
+        kv = relay.wait_log(lambda kv: True, "fd_limit_low")
+        check_eq(kv.get("limit"), "1024", "fd_limit_low limit")
+        check_eq(kv.get("needed"), "20256", "fd_limit_low needed")
+        check_eq(open_files_soft(relay), 1024, "soft limit raised to hard")
+
+    suite.case("fd_limit_low_logged", low)
+    suite.stop_case(relay)
+
+
 def run_conn_group(suite):
     """max_connections_per_ip and max_connections."""
     relay = suite.relay("conn", server="max_connections = 3\n"
@@ -2023,7 +2097,7 @@ def main():
         for group in (run_main_group, run_actions_group, run_skip_group,
                       run_dns_timeout_group, run_limits_group,
                       run_greet_group, run_conn_group, run_client_io_group,
-                      run_sigterm_group):
+                      run_fd_limit_group, run_sigterm_group):
             try:
                 group(suite)
             except (Failure, RuntimeError, OSError) as e:
