@@ -247,7 +247,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("spfgate")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--messages", type=int, default=3000)
+    ap.add_argument("--messages", type=int, default=10000)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="spfgate workers (default: one per core, as the "
                     "daemon does)")
