@@ -246,8 +246,8 @@ def median(samples, attr):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("spfgate")
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--messages", type=int, default=10000)
+    ap.add_argument("--runs", type=int, default=9)
+    ap.add_argument("--messages", type=int, default=5000)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="spfgate workers (default: one per core, as the "
                     "daemon does)")
