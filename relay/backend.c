@@ -82,7 +82,6 @@ struct backend_pool {
 	int worker;
 	TAILQ_HEAD(, backend) idle;	/* most recently parked first */
 	size_t nidle;
-	unsigned long reuses;
 	int closed;			/* stopping: keep nothing more */
 };
 
@@ -277,12 +276,9 @@ backend_client_ready(void *ctx)
 	struct backend *b = ctx;
 
 	b->established = 1;
-	if (b->reused && b->pool != NULL) {
-		b->pool->reuses++;
-		if (b->pool->metrics != NULL)
-			metrics_inc(b->pool->metrics, b->pool->worker,
-			    METRIC_BACKEND_REUSED);
-	}
+	if (b->reused && b->pool != NULL && b->pool->metrics != NULL)
+		metrics_inc(b->pool->metrics, b->pool->worker,
+		    METRIC_BACKEND_REUSED);
 	b->reused = 0;
 	backend_arm(b);
 	b->ev->ready(b->ctx);
@@ -623,18 +619,6 @@ backend_pool_clear(struct backend_pool *p)
 	p->closed = 1;
 	while (!TAILQ_EMPTY(&p->idle))
 		backend_pool_drop(TAILQ_FIRST(&p->idle));
-}
-
-size_t
-backend_pool_idle(const struct backend_pool *p)
-{
-	return p->nidle;
-}
-
-unsigned long
-backend_pool_reuses(const struct backend_pool *p)
-{
-	return p->reuses;
 }
 
 /* Counts a connection in or out of the pool. */

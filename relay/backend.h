@@ -84,8 +84,6 @@ struct backend_pool *backend_pool_new(const struct conf *conf,
 void backend_pool_free(struct backend_pool *p);	/* NULL-safe */
 /* Closes the idle connections and keeps no more (worker stopping). */
 void backend_pool_clear(struct backend_pool *p);
-size_t backend_pool_idle(const struct backend_pool *p);
-unsigned long backend_pool_reuses(const struct backend_pool *p);
 
 /* Server address in use ("127.0.0.1:10025") for logs. */
 const char *backend_server(const struct backend *b);
