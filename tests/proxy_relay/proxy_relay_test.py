@@ -64,16 +64,16 @@ def start(argv, log):
     return p
 
 
-def smtp(port, source, sender, rcpt, seconds=10):
-    """One transaction from source; returns the replies as a list."""
-    s = socket.socket()
-    s.settimeout(seconds)
-    s.bind((source, 0))
-    s.connect(("127.0.0.1", port))
-    f = s.makefile("rb")
+def smtp(port, source, sender, rcpt, seconds=10, tls=False):
+    """One transaction from source (over implicit TLS with tls); returns
+    the replies as a list, then "error: ..." if the connection broke."""
+    raw = socket.socket()
+    raw.settimeout(seconds)
+    raw.bind((source, 0))
+    raw.connect(("127.0.0.1", port))
     replies = []
 
-    def reply():
+    def reply(f):
         lines = []
         while True:
             line = f.readline().decode("ascii", "replace")
@@ -85,20 +85,29 @@ def smtp(port, source, sender, rcpt, seconds=10):
         replies.append(" | ".join(lines))
         return lines[-1] if lines else ""
 
-    if not reply().startswith("220"):
-        s.close()
-        return replies
-    for cmd in ("EHLO client.proxy.test", "MAIL FROM:<%s>" % sender,
-                "RCPT TO:<%s>" % rcpt, "DATA"):
-        s.sendall((cmd + "\r\n").encode())
-        if not reply()[:1] in ("2", "3"):
-            break
-    else:
+    try:
+        s = raw
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s = ctx.wrap_socket(raw)
+        f = s.makefile("rb")
+        if not reply(f).startswith("220"):
+            return replies
+        for cmd in ("EHLO client.proxy.test", "MAIL FROM:<%s>" % sender,
+                    "RCPT TO:<%s>" % rcpt, "DATA"):
+            s.sendall((cmd + "\r\n").encode())
+            if not reply(f)[:1] in ("2", "3"):
+                return replies
         s.sendall(b"Subject: via proxy\r\n\r\nhello\r\n.\r\n")
-        reply()
+        reply(f)
         s.sendall(b"QUIT\r\n")
-        reply()
-    s.close()
+        reply(f)
+    except (OSError, ssl.SSLError) as e:
+        replies.append("error: %s" % e)
+    finally:
+        raw.close()
     return replies
 
 
@@ -159,43 +168,6 @@ def tls_after_header(port, header, seconds=10):
         return greeting, ehlo, tls.version()
     finally:
         s.close()
-
-
-def smtp_tls(port, source, sender, rcpt, seconds=10):
-    """One transaction over implicit TLS from source; the replies."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    raw = socket.socket()
-    raw.settimeout(seconds)
-    raw.bind((source, 0))
-    raw.connect(("127.0.0.1", port))
-    replies = []
-    try:
-        s = ctx.wrap_socket(raw)
-        f = s.makefile("rb")
-
-        def reply():
-            while True:
-                line = f.readline().decode("ascii", "replace")
-                if not line or len(line) < 4 or line[3] != "-":
-                    replies.append(line.rstrip("\r\n"))
-                    return
-
-        reply()
-        for cmd in ("EHLO tls.client.test", "MAIL FROM:<%s>" % sender,
-                    "RCPT TO:<%s>" % rcpt, "DATA"):
-            s.sendall(cmd.encode() + b"\r\n")
-            reply()
-        s.sendall(b"Subject: proxied tls\r\n\r\nbody\r\n.\r\n")
-        reply()
-        s.sendall(b"QUIT\r\n")
-        reply()
-    except (OSError, ssl.SSLError) as e:
-        replies.append("error: %s" % e)
-    finally:
-        raw.close()
-    return replies
 
 
 def main():
@@ -325,8 +297,8 @@ def main():
               in log and "event=proxy client=127.0.0.9" in log, log[-800:])
 
         before = set(glob.glob(dump + "/*"))
-        replies = smtp_tls(tls_v1_port, "127.0.0.10", "a@sender.test",
-                           "b@dest.test")
+        replies = smtp(tls_v1_port, "127.0.0.10", "a@sender.test",
+                       "b@dest.test", tls=True)
         check("tls-through-haproxy-delivered", any(
             r.startswith("250 2.0.0") for r in replies), replies)
         time.sleep(0.3)

@@ -1591,98 +1591,77 @@ def run_connection_cache_group(suite):
                     return int(float(line.split()[1]))
         return None
 
-    mta = FakeMta()
+    def case(name, fn, mta_kw=None, server="", backend=""):
+        """Runs fn(relay, mta) against its own FakeMta and relay."""
+        mta = FakeMta(**(mta_kw or {}))
+        try:
+            relay = suite.relay(name, backends=[mta.port], server=server,
+                                spf="skip_networks = 127.0.0.0/8\n",
+                                backend=backend)
+            suite.case(name, fn, relay, mta)
+            suite.stop_case(relay)
+        finally:
+            mta.stop()
+
     mport = free_port()
-    try:
-        relay = suite.relay("conncache", backends=[mta.port],
-                            server="metrics_listen = %s:%d\n" % (HOST, mport),
-                            spf="skip_networks = 127.0.0.0/8\n",
-                            backend="connection_cache_time = 1s\n")
 
-        def reused():
-            sessions(relay, ["cc-t1", "cc-t2", "cc-t3"])
-            cmds, nconn = commands(mta)
-            check_eq(nconn, 1, "backend connections for three sessions")
-            xc = [l for c, l in cmds if l.startswith("XCLIENT ")]
-            check_eq(len(xc), 3, "one XCLIENT per session")
-            for i, line in enumerate(xc):
-                check("ADDR=127.0.0.%d " % (20 + i) in line + " " and
-                      "HELO=c%d.client.test" % i in line,
-                      "XCLIENT %d names its own client: %r" % (i, line))
-            after = [cmds[k + 1][1] for k, (c, l) in enumerate(cmds)
-                     if l.startswith("XCLIENT ")]
-            check_eq(after, ["EHLO c0.client.test", "EHLO c1.client.test",
-                             "EHLO c2.client.test"], "EHLO after each")
-            check(not any(l == "QUIT" for _, l in cmds), "QUIT sent")
-            check_eq(len(mta.messages), 3, "messages delivered")
-            check_eq(metric(mport, "spfgate_backend_connections_reused_total"),
-                     2, "metric: sessions given a kept connection")
-            check_eq(metric(mport, "spfgate_backend_connections_idle"), 1,
-                     "metric: connections kept now")
-            closed = wait_until(lambda: any(
-                l == "<EOF>" for _, l in commands(mta)[0]), 5.0)
-            check(closed, "idle connection not closed after 1s")
-            check_eq(metric(mport, "spfgate_backend_connections_idle"), 0,
-                     "metric: kept connections after the idle close")
+    def reused(relay, mta):
+        sessions(relay, ["cc-t1", "cc-t2", "cc-t3"])
+        cmds, nconn = commands(mta)
+        check_eq(nconn, 1, "backend connections for three sessions")
+        xc = [l for c, l in cmds if l.startswith("XCLIENT ")]
+        check_eq(len(xc), 3, "one XCLIENT per session")
+        for i, line in enumerate(xc):
+            check("ADDR=127.0.0.%d " % (20 + i) in line + " " and
+                  "HELO=c%d.client.test" % i in line,
+                  "XCLIENT %d names its own client: %r" % (i, line))
+        after = [cmds[k + 1][1] for k, (c, l) in enumerate(cmds)
+                 if l.startswith("XCLIENT ")]
+        check_eq(after, ["EHLO c0.client.test", "EHLO c1.client.test",
+                         "EHLO c2.client.test"], "EHLO after each")
+        check(not any(l == "QUIT" for _, l in cmds), "QUIT sent")
+        check_eq(len(mta.messages), 3, "messages delivered")
+        check_eq(metric(mport, "spfgate_backend_connections_reused_total"),
+                 2, "metric: sessions given a kept connection")
+        check_eq(metric(mport, "spfgate_backend_connections_idle"), 1,
+                 "metric: connections kept now")
+        closed = wait_until(lambda: any(
+            l == "<EOF>" for _, l in commands(mta)[0]), 5.0)
+        check(closed, "idle connection not closed after 1s")
+        check_eq(metric(mport, "spfgate_backend_connections_idle"), 0,
+                 "metric: kept connections after the idle close")
 
-        suite.case("backend_connection_reused", reused)
-        suite.stop_case(relay)
-    finally:
-        mta.stop()
+    def rset_probe(relay, mta):
+        sessions(relay, ["ccr-t1", "ccr-t2"])
+        cmds, nconn = commands(mta)
+        check_eq(nconn, 1, "backend connections for two sessions")
+        verbs = [l.split(" ", 1)[0] for _, l in cmds]
+        check_eq(verbs, ["EHLO", "MAIL", "RCPT", "DATA", "RSET", "MAIL",
+                         "RCPT", "DATA"], "commands on the connection")
 
-    mta = FakeMta()
-    try:
-        relay = suite.relay("conncachenoxc", backends=[mta.port],
-                            spf="skip_networks = 127.0.0.0/8\n",
-                            backend="xclient = no\n")
+    def stale(relay, mta):
+        sessions(relay, ["ccs-t1", "ccs-t2"])
+        cmds, nconn = commands(mta)
+        check_eq(nconn, 2, "a refused reuse leads to a new connection")
+        check_eq(len(mta.messages), 2, "both messages delivered")
+        relay.wait_log(lambda kv: kv.get("action") == "reconnect",
+                       "backend_reuse_failed")
+        check(not relay.log_lines("backend_skip"),
+              "the refused reuse counted as a server failure")
 
-        def rset_probe():
-            sessions(relay, ["ccr-t1", "ccr-t2"])
-            cmds, nconn = commands(mta)
-            check_eq(nconn, 1, "backend connections for two sessions")
-            verbs = [l.split(" ", 1)[0] for _, l in cmds]
-            check_eq(verbs, ["EHLO", "MAIL", "RCPT", "DATA", "RSET", "MAIL",
-                             "RCPT", "DATA"], "commands on the connection")
+    def nocache(relay, mta):
+        sessions(relay, ["nc-t1", "nc-t2"])
+        check_eq(commands(mta)[1], 2, "connections without the cache")
 
-        suite.case("backend_connection_reused_rset", rset_probe)
-        suite.stop_case(relay)
-    finally:
-        mta.stop()
-
-    mta = FakeMta(refuse_reuse=True)
-    try:
-        relay = suite.relay("conncachestale", backends=[mta.port],
-                            spf="skip_networks = 127.0.0.0/8\n")
-
-        def stale():
-            sessions(relay, ["ccs-t1", "ccs-t2"])
-            cmds, nconn = commands(mta)
-            check_eq(nconn, 2, "a refused reuse leads to a new connection")
-            check_eq(len(mta.messages), 2, "both messages delivered")
-            relay.wait_log(lambda kv: kv.get("action") == "reconnect",
-                           "backend_reuse_failed")
-            check(not relay.log_lines("backend_skip"),
-                  "the refused reuse counted as a server failure")
-
-        suite.case("backend_connection_reuse_refused", stale)
-        suite.stop_case(relay)
-    finally:
-        mta.stop()
-
-    mta = FakeMta()
-    try:
-        relay = suite.relay("nocache", backends=[mta.port],
-                            spf="skip_networks = 127.0.0.0/8\n",
-                            backend="connection_cache = no\n")
-
-        def nocache():
-            sessions(relay, ["nc-t1", "nc-t2"])
-            check_eq(commands(mta)[1], 2, "connections without the cache")
-
-        suite.case("backend_connection_cache_off", nocache)
-        suite.stop_case(relay)
-    finally:
-        mta.stop()
+    case("backend_connection_reused", reused,
+         server="metrics_listen = %s:%d\n" % (HOST, mport),
+         backend="connection_cache_time = 1s\n")
+    case("backend_connection_reused_rset", rset_probe,
+         backend="xclient = no\n")
+    case("backend_connection_reuse_refused", stale,
+         mta_kw={"refuse_reuse": True})
+    case("backend_connection_cache_off", nocache,
+         backend="connection_cache = no\n")
 
 
 def run_limits_group(suite):

@@ -441,26 +441,34 @@ wait_port "$pf_good" && wait_port "$pf_expired" && wait_port "$pf_wrong" &&
 	{ echo "FAIL: postfix did not start"; cat "$pf/master.log" "$pf/maillog"; exit 1; }
 
 p_back=$(free_port)
+# backend_relay NAME < BACKEND_LINES: spfgate on $p_back with these
+# [backend] lines, logging to $tmp/NAME.log, its pid in $pid; fails when it
+# does not listen.
+backend_relay() {
+	{
+		base_conf
+		printf '[listener smtp]\naddress = 127.0.0.1:%s\n[backend]\n' \
+			"$p_back"
+		cat
+	} >"$tmp/$1.conf"
+	"$spfgate" serve -c "$tmp/$1.conf" >"$tmp/$1.log" 2>&1 &
+	pid=$!
+	wait_port "$p_back"
+}
+# Connections Postfix's smtpd accepted so far.
+pf_connects() { grep -c 'smtpd\[[0-9]*\]: connect from' "$pf/maillog"; }
+
 # backend_case NAME EXPECT(250|451) SERVERS TLS VERIFY NAME [LOGPATTERN]
 backend_case() {
 	local name=$1 expect=$2 server=$3 tls=$4 verify=$5 tlsname=$6 pattern=${7:-}
-	local conf=$tmp/backend-$name.conf log=$tmp/backend-$name.log out pid
-	{
-		base_conf
-		cat <<EOF
-[listener smtp]
-address = 127.0.0.1:$p_back
-[backend]
-servers = 127.0.0.1:$server
-tls = $tls
-tls_verify = $verify
-tls_name = $tlsname
-EOF
+	local log=$tmp/backend-$name.log out
+	# Caution: not a pipe; backend_relay must set $pid in this shell.
+	if ! backend_relay "backend-$name" < <(
+		printf 'servers = 127.0.0.1:%s\ntls = %s\ntls_verify = %s\n' \
+			"$server" "$tls" "$verify"
+		printf 'tls_name = %s\n' "$tlsname"
 		[ "$verify" = yes ] && echo "tls_ca_file = $pki/ca.pem"
-	} >"$conf"
-	"$spfgate" serve -c "$conf" >"$log" 2>&1 &
-	pid=$!
-	if ! wait_port "$p_back"; then
+	); then
 		check "backend $name: relay started" false
 		cat "$log"
 		kill "$pid" 2>/dev/null
@@ -507,20 +515,8 @@ check "Postfix delivered the five accepted messages over TLS" \
 # XCLIENT to a Postfix that authorizes us: spfgate pipelines the XCLIENT
 # with the EHLO that must follow it; Postfix must take both and record the
 # real client (swaks binds 127.0.0.2; spfgate connects from 127.0.0.1).
-xc_conf=$tmp/xclient.conf
-{
-	base_conf
-	cat <<EOF
-[listener smtp]
-address = 127.0.0.1:$p_back
-[backend]
-servers = 127.0.0.1:$pf_xclient
-EOF
-} >"$xc_conf"
-"$spfgate" serve -c "$xc_conf" >"$tmp/xclient.log" 2>&1 &
-pid=$!
-if wait_port "$p_back"; then
-	connects_before=$(grep -c 'smtpd\[[0-9]*\]: connect from' "$pf/maillog")
+if backend_relay xclient <<<"servers = 127.0.0.1:$pf_xclient"; then
+	connects_before=$(pf_connects)
 	for src in 2 3; do
 		out=$(swaks --server "127.0.0.1:$p_back" \
 			--local-interface "127.0.0.$src" \
@@ -534,8 +530,7 @@ if wait_port "$p_back"; then
 	done
 	# Both sessions over one kept connection: Postfix takes a second
 	# XCLIENT on the same connection.
-	connects=$(( $(grep -c 'smtpd\[[0-9]*\]: connect from' "$pf/maillog") -
-		connects_before ))
+	connects=$(( $(pf_connects) - connects_before ))
 	check "xclient to Postfix: one connection for two sessions ($connects)" \
 		test "$connects" = 1
 	check "xclient to Postfix: spfgate used no other server" \
@@ -548,24 +543,14 @@ wait "$pid" 2>/dev/null
 
 # A kept TLS connection to the backend serves the next session: one
 # connection, one handshake, two messages.
-kept_conf=$tmp/kept-tls.conf
-{
-	base_conf
-	cat <<EOF
-[listener smtp]
-address = 127.0.0.1:$p_back
-[backend]
+if backend_relay kept-tls <<EOF; then
 servers = 127.0.0.1:$pf_good
 tls = required
 tls_verify = yes
 tls_name = backend.test
 tls_ca_file = $pki/ca.pem
 EOF
-} >"$kept_conf"
-"$spfgate" serve -c "$kept_conf" >"$tmp/kept-tls.log" 2>&1 &
-pid=$!
-if wait_port "$p_back"; then
-	connects_before=$(grep -c 'smtpd\[[0-9]*\]: connect from' "$pf/maillog")
+	connects_before=$(pf_connects)
 	sent_before=$(grep -c 'status=sent' "$pf/maillog")
 	for n in 1 2; do
 		out=$(swaks --server "127.0.0.1:$p_back" --from a@kept.test \
@@ -575,8 +560,7 @@ if wait_port "$p_back"; then
 	done
 	check "kept TLS connection: Postfix delivered both" \
 		wait_grep $((sent_before + 2)) 'status=sent' "$pf/maillog"
-	connects=$(( $(grep -c 'smtpd\[[0-9]*\]: connect from' "$pf/maillog") -
-		connects_before ))
+	connects=$(( $(pf_connects) - connects_before ))
 	check "kept TLS connection: one connection for two sessions ($connects)" \
 		test "$connects" = 1
 	check "kept TLS connection: one verified handshake" \
